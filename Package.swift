@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "dlmc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dlmc", targets: ["dlmc"]),
+        .library(name: "DLMSyntax", targets: ["DLMSyntax"]),
+        .library(name: "DLMGraph", targets: ["DLMGraph"]),
+        .library(name: "DLMRuntime", targets: ["DLMRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Tokens, lexer, parser, AST, source files and diagnostics.
+        .target(name: "DLMSyntax"),
+        // Graph IR, op registry, verifier, printer/parser, lowering from the AST.
+        .target(name: "DLMGraph", dependencies: ["DLMSyntax"]),
+        // CBLAS from Debian's libopenblas-dev.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // Tensors, data and weight formats, the interpreter.
+        .target(name: "DLMRuntime", dependencies: ["DLMGraph", "COpenBLAS"]),
+        // The command line tool.
+        .executableTarget(
+            name: "dlmc",
+            dependencies: [
+                "DLMSyntax", "DLMGraph", "DLMRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Front-end throughput benchmark: parse + lower + shape inference on generated models.
+        .executableTarget(
+            name: "frontend-bench",
+            dependencies: ["DLMSyntax", "DLMGraph"],
+            path: "benchmarks/FrontendBench"
+        ),
+        .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
+        .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"]),
+        .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMRuntime"]),
+        .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

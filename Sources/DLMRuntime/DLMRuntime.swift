@@ -1,0 +1,1 @@
+// DLMRuntime: tensors, data and weight formats, the BLAS interpreter.
