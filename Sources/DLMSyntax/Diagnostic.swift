@@ -84,8 +84,18 @@ public final class DiagnosticEngine {
     /// Whether the error limit has been reached.
     public var isFull: Bool { errorCount >= errorLimit }
 
-    /// Records a diagnostic (errors past the limit are dropped).
+    /// Message and location of everything reported, to drop exact repeats
+    /// (a mistake inside a user layer is found again at each of its calls).
+    private var reported: Set<ReportKey> = []
+
+    private struct ReportKey: Hashable {
+        let message: DiagnosticMessage
+        let range: SourceRange?
+    }
+
+    /// Records a diagnostic (exact repeats and errors past the limit are dropped).
     public func report(_ diagnostic: Diagnostic) {
+        guard reported.insert(ReportKey(message: diagnostic.message, range: diagnostic.range)).inserted else { return }
         if diagnostic.severity == .error {
             guard errorCount < errorLimit else { return }
             errorCount += 1

@@ -1,10 +1,33 @@
 import ArgumentParser
+import Foundation
 
 /// The dlmc command line tool.
 @main
 struct DLMC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlmc",
-        abstract: "Compile, check and run neural network models written in .dlm."
+        abstract: "Compile, check and run neural network models written in .dlm.",
+        discussion: """
+        Exit status: 0 on success, 1 when a program or file has errors, 2 on bad usage.
+        """,
+        version: "0.1.0",
+        subcommands: [Check.self, IR.self]
     )
+
+    /// Runs the command, mapping usage errors to exit status 2 (ArgumentParser's default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,0 +1,68 @@
+import DLMSyntax
+
+/// A checked `train` block: everything the trainer needs, with defaults filled in.
+public struct TrainingConfig: Sendable {
+    /// Where training examples come from.
+    public var data: DataSource
+    /// Held-out data for validation, if any.
+    public var validation: Validation?
+    /// The loss to minimise.
+    public var loss: Loss
+    /// The optimiser and its hyper-parameters.
+    public var optimizer: Optimizer
+    /// Passes over the data (ignored when `steps` is set).
+    public var epochs: Int
+    /// A fixed number of optimiser steps, instead of epochs.
+    public var steps: Int?
+    /// Examples per step.
+    public var batch: Int
+    /// Metrics reported after each epoch.
+    public var metrics: [String]
+    /// Seed for shuffling and initialisation.
+    public var seed: Int
+    /// Whether to shuffle examples every epoch.
+    public var shuffle: Bool
+}
+
+/// A data set described in a train block.
+public struct DataSource: Sendable, Hashable {
+    /// The file format or inline data.
+    public enum Kind: Sendable, Hashable {
+        /// MNIST-style IDX files (raw or gzip).
+        case idx(images: String, labels: String)
+        /// A CSV table with a label column (index, negative from the end, or name).
+        case csv(path: String, label: String, header: Bool?)
+        /// NumPy arrays.
+        case npy(x: String, y: String)
+        /// Rows written in the file: `inline(x: [[1, 2]], y: [[1]])`.
+        case inline(x: [[Double]], y: [[Double]])
+    }
+
+    public var kind: Kind
+    /// Features are multiplied by this (`/ 255` gives 1/255).
+    public var scale: Double
+    /// Where the source was written (file paths in it are relative to that file).
+    public var range: SourceRange
+}
+
+/// Validation data: a fraction split off the training data, or another source.
+public enum Validation: Sendable, Hashable {
+    case split(Double)
+    case source(DataSource)
+}
+
+/// Loss functions.
+public enum Loss: Sendable, Hashable {
+    case meanSquaredError
+    case meanAbsoluteError
+    case binaryCrossEntropy(fromLogits: Bool)
+    case categoricalCrossEntropy(fromLogits: Bool, labelSmoothing: Double)
+    case sparseCategoricalCrossEntropy(fromLogits: Bool)
+}
+
+/// Optimisers with their hyper-parameters (Keras defaults).
+public enum Optimizer: Sendable, Hashable {
+    case sgd(learningRate: Double, momentum: Double, nesterov: Bool)
+    case rmsprop(learningRate: Double, rho: Double, momentum: Double, epsilon: Double)
+    case adam(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double)
+}
