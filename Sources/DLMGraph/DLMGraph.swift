@@ -1,1 +1,0 @@
-// DLMGraph: the graph IR, its op registry, verifier, printer and parser, and lowering from the AST.

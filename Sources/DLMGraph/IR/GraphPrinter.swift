@@ -1,0 +1,116 @@
+/// Prints a graph in the textual IR, which `parseGraph` reads back:
+///
+/// ```
+/// graph @Name(%x: f32[B, 4]) -> (%y: f32[B, 2]) {
+///   param @fc.weight: f32[4, 2] = glorot_uniform
+///   %0 = matmul(%x, @fc.weight) : f32[B, 2]
+///   return %0
+/// }
+/// ```
+/// Attributes print sorted by name; node results print as `%N` (their value
+/// index); inputs by name, parameters as `@name`.
+public struct GraphPrinter: Sendable {
+    /// Whether to append `loc("file":line:col)` to nodes that have a location.
+    public var printsLocations: Bool
+
+    /// Creates a printer.
+    public init(printsLocations: Bool = false) { self.printsLocations = printsLocations }
+
+    /// The text of a graph, ending in a newline.
+    public func print(_ graph: Graph) -> String {
+        var output = ""
+        let inputs = graph.inputs.map { "\(reference($0, in: graph)): \(graph.type(of: $0))" }
+        let results = graph.outputs.enumerated().map { index, value -> String in
+            let type = graph.type(of: value).description
+            if index < graph.outputNames.count, let name = graph.outputNames[index] {
+                return "%\(name): \(type)"
+            }
+            return type
+        }
+        output += "graph @\(graph.name)(\(inputs.joined(separator: ", "))) -> (\(results.joined(separator: ", "))) {\n"
+        printBody(graph, indent: "  ", into: &output)
+        output += "}\n"
+        return output
+    }
+
+    private func printBody(_ graph: Graph, indent: String, into output: inout String) {
+        for parameter in graph.parameters {
+            let frozen = parameter.isTrainable ? "" : "frozen "
+            output += "\(indent)param \(frozen)@\(parameter.name): \(parameter.type) = \(parameter.initializer)\n"
+        }
+        for node in graph.nodes {
+            printNode(node, in: graph, indent: indent, into: &output)
+        }
+        output += "\(indent)return \(graph.outputs.map { reference($0, in: graph) }.joined(separator: ", "))\n"
+    }
+
+    private func printNode(_ node: Node, in graph: Graph, indent: String, into output: inout String) {
+        var line = indent
+        if !node.results.isEmpty {
+            line += node.results.map { reference($0, in: graph) }.joined(separator: ", ") + " = "
+        }
+        line += "\(node.op.rawValue)(\(node.operands.map { reference($0, in: graph) }.joined(separator: ", ")))"
+        if !node.attributes.isEmpty {
+            let items = node.attributes.keys.sorted().compactMap { key in
+                node.attributes[key].map { "\(key) = \(GraphPrinter.text(of: $0))" }
+            }
+            line += " {\(items.joined(separator: ", "))}"
+        }
+        line += " : " + (node.results.isEmpty ? "()" : node.results.map { graph.type(of: $0).description }.joined(separator: ", "))
+        if printsLocations, let location = node.location {
+            let (lineNumber, column) = location.file.lineAndColumn(of: location.start)
+            line += " loc(\(GraphPrinter.quoted(location.file.path)):\(lineNumber):\(column))"
+        }
+        output += line
+        if node.regions.isEmpty {
+            output += "\n"
+            return
+        }
+        output += " {\n"
+        let inner = indent + "  "
+        for region in node.regions {
+            let inputs = region.inputs.map { "\(reference($0, in: region)): \(region.type(of: $0))" }
+            output += "\(inner)body(\(inputs.joined(separator: ", "))) {\n"
+            printBody(region, indent: inner + "  ", into: &output)
+            output += "\(inner)}\n"
+        }
+        output += "\(indent)}\n"
+    }
+
+    /// `%name` for inputs, `@name` for parameters, `%N` for node results.
+    func reference(_ value: ValueID, in graph: Graph) -> String {
+        if let name = graph.name(of: value) {
+            return graph.isParameter(value) ? "@\(name)" : "%\(name)"
+        }
+        return "%\(value.index)"
+    }
+
+    /// The IR spelling of an attribute value.
+    static func text(of attribute: Attribute) -> String {
+        switch attribute {
+        case .int(let value): "\(value)"
+        case .float(let value): "\(value)"
+        case .bool(let value): value ? "true" : "false"
+        case .string(let value): quoted(value)
+        case .ints(let values): "[" + values.map { "\($0)" }.joined(separator: ", ") + "]"
+        case .floats(let values): "[" + values.map { "\($0)" }.joined(separator: ", ") + "]"
+        case .dims(let dims): Shape(dims).description
+        case .dtype(let dtype): dtype.rawValue
+        }
+    }
+
+    /// A double-quoted string with `\"`, `\\`, `\n` and `\t` escaped.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for character in text {
+            switch character {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            default: result.append(character)
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,58 @@
+/// Every primitive op of the IR. Each case has exactly one `OpDefinition`
+/// (`definition`), declared in the `Ops+*.swift` file of its category.
+public enum OpCode: String, CaseIterable, Hashable, Sendable {
+    // Unary elementwise.
+    case neg, abs, exp, log, sqrt, rsqrt, tanh, sigmoid, relu
+    case leakyRelu = "leaky_relu"
+    case gelu, erf
+    case logicalNot = "logical_not"
+    // Binary elementwise.
+    case add, sub, mul, div, pow, maximum, minimum
+    case eq, ne, lt, le, gt, ge
+    case logicalAnd = "logical_and"
+    case logicalOr = "logical_or"
+    // Other elementwise.
+    case select, cast
+    // Data movement and constants.
+    case constant, broadcast, reshape, transpose, slice, concat, gather
+    case oneHot = "one_hot"
+    // Linear algebra and convolution.
+    case matmul, conv2d, pool2d
+    // Reductions.
+    case reduce, argmax
+    // Control.
+    case scan
+
+    /// The op's definition.
+    public var definition: OpDefinition {
+        switch self {
+        case .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .sigmoid, .relu, .leakyRelu, .gelu, .erf,
+             .logicalNot, .add, .sub, .mul, .div, .pow, .maximum, .minimum, .eq, .ne, .lt, .le, .gt, .ge,
+             .logicalAnd, .logicalOr, .select, .cast:
+            ElementwiseOps.definition(of: self)
+        case .constant, .broadcast, .reshape, .transpose, .slice, .concat, .gather, .oneHot:
+            DataMovementOps.definition(of: self)
+        case .matmul, .conv2d, .pool2d:
+            LinearAlgebraOps.definition(of: self)
+        case .reduce, .argmax:
+            ReductionOps.definition(of: self)
+        case .scan:
+            ControlOps.scan
+        }
+    }
+
+    /// The scalar expression of an elementwise op; `nil` for other ops.
+    public var scalarDefinition: ScalarExpr? { definition.scalar }
+
+    /// True for ops defined by a scalar expression.
+    public var isElementwise: Bool { scalarDefinition != nil }
+}
+
+/// Lookup of op definitions by name, for the parser and tools.
+public enum OpRegistry {
+    /// The op with an IR name, e.g. `leaky_relu`.
+    public static func op(named name: String) -> OpCode? { OpCode(rawValue: name) }
+
+    /// All definitions, in `OpCode` order.
+    public static var all: [OpDefinition] { OpCode.allCases.map(\.definition) }
+}

@@ -1,0 +1,99 @@
+/// Matrix multiplication, convolution and pooling.
+enum LinearAlgebraOps {
+    static func definition(of op: OpCode) -> OpDefinition {
+        switch op {
+        case .matmul: matmul
+        case .conv2d: conv2d
+        default: pool2d
+        }
+    }
+
+    static let matmul = OpDefinition(
+        name: "matmul", summary: "batched matrix product: [..., M, K] x [..., K, N] -> [..., M, N]",
+        example: "%2 = matmul(%0, @fc.weight) : f32[B, 10]",
+        arity: .fixed(2),
+        inferTypes: { types, _, _ in
+            let a = try TypeRules.first(types)
+            let b = types[1]
+            let rank = a.shape.rank
+            guard rank >= 2, b.shape.rank == rank else {
+                throw TypeRules.fail("operands must have the same rank >= 2, got \(a) and \(b)")
+            }
+            guard a.dtype == b.dtype, a.dtype != .bool else {
+                throw TypeRules.fail("operands must share a numeric dtype, got \(a) and \(b)")
+            }
+            guard a.shape.dims[..<(rank - 2)] == b.shape.dims[..<(rank - 2)] else {
+                throw TypeRules.fail("batch dims differ: \(a) and \(b)")
+            }
+            let k1 = a.shape.dims[rank - 1]
+            let k2 = b.shape.dims[rank - 2]
+            guard k1 == k2 else { throw TypeRules.fail("inner dims differ (\(k1) vs \(k2)) in \(a) x \(b)") }
+            return [TensorType(a.dtype, Shape(Array(a.shape.dims[..<(rank - 1)]) + [b.shape.dims[rank - 1]]))]
+        })
+
+    static let windowAttributes: [OpDefinition.AttributeSpec] = [
+        .optional("strides", .ints, default: .ints([1, 1])),
+        .optional("padding", .ints, default: .ints([0, 0, 0, 0])),
+    ]
+
+    /// `floor((size + padBefore + padAfter - dilation*(window-1) - 1) / stride) + 1`.
+    static func outputSize(_ size: Dim, window: Dim, stride: Int, dilation: Int, padding: Int, _ what: String) throws -> Dim {
+        let span = Dim.constant(dilation) * (window - 1) + 1
+        let result = (size + .constant(padding) - span).floorDivided(by: stride) + 1
+        try TypeRules.requirePositive(result, what)
+        return result
+    }
+
+    static let conv2d = OpDefinition(
+        name: "conv2d", summary: "2-D convolution, NHWC input x HWIO filter -> NHWC",
+        example: "%0 = conv2d(%x, @conv1.weight) {dilations = [1, 1], padding = [0, 0, 0, 0], strides = [1, 1]} : f32[B, 26, 26, 32]",
+        arity: .fixed(2),
+        attributes: windowAttributes + [.optional("dilations", .ints, default: .ints([1, 1]))],
+        inferTypes: { types, attributes, _ in
+            let x = try TypeRules.first(types)
+            let w = types[1]
+            try TypeRules.requireRank(x, 4, "input")
+            try TypeRules.requireRank(w, 4, "filter")
+            guard x.dtype == w.dtype, x.dtype.isFloatingPoint else {
+                throw TypeRules.fail("input and filter must share a floating-point dtype, got \(x) and \(w)")
+            }
+            guard x.shape.dims[3] == w.shape.dims[2] else {
+                throw TypeRules.fail("input channels \(x.shape.dims[3]) differ from filter input channels \(w.shape.dims[2])")
+            }
+            let strides = try attributes.ints("strides")
+            let dilations = try attributes.ints("dilations")
+            let padding = try attributes.ints("padding")
+            try TypeRules.requireInts(strides, count: 2, "strides", "positive") { $0 > 0 }
+            try TypeRules.requireInts(dilations, count: 2, "dilations", "positive") { $0 > 0 }
+            try TypeRules.requireInts(padding, count: 4, "padding", "non-negative") { $0 >= 0 }
+            let height = try outputSize(x.shape.dims[1], window: w.shape.dims[0], stride: strides[0],
+                                        dilation: dilations[0], padding: padding[0] &+ padding[1], "output height")
+            let width = try outputSize(x.shape.dims[2], window: w.shape.dims[1], stride: strides[1],
+                                       dilation: dilations[1], padding: padding[2] &+ padding[3], "output width")
+            return [TensorType(x.dtype, Shape([x.shape.dims[0], height, width, w.shape.dims[3]]))]
+        })
+
+    static let pool2d = OpDefinition(
+        name: "pool2d", summary: "2-D max or average pooling over NHWC windows (padding excluded from averages)",
+        example: "%1 = pool2d(%0) {kind = \"max\", padding = [0, 0, 0, 0], strides = [2, 2], window = [2, 2]} : f32[B, 13, 13, 32]",
+        arity: .fixed(1),
+        attributes: [.required("kind", .string), .required("window", .ints)] + windowAttributes,
+        inferTypes: { types, attributes, _ in
+            let x = try TypeRules.first(types)
+            try TypeRules.requireRank(x, 4, "input")
+            guard x.dtype != .bool else { throw TypeRules.fail("input must be numeric, got \(x)") }
+            let kind = try attributes.string("kind")
+            guard kind == "max" || kind == "avg" else { throw TypeRules.fail("'kind' must be \"max\" or \"avg\", got \"\(kind)\"") }
+            let window = try attributes.ints("window")
+            let strides = try attributes.ints("strides")
+            let padding = try attributes.ints("padding")
+            try TypeRules.requireInts(window, count: 2, "window", "positive") { $0 > 0 }
+            try TypeRules.requireInts(strides, count: 2, "strides", "positive") { $0 > 0 }
+            try TypeRules.requireInts(padding, count: 4, "padding", "non-negative") { $0 >= 0 }
+            let height = try outputSize(x.shape.dims[1], window: .constant(window[0]), stride: strides[0],
+                                        dilation: 1, padding: padding[0] &+ padding[1], "output height")
+            let width = try outputSize(x.shape.dims[2], window: .constant(window[1]), stride: strides[1],
+                                       dilation: 1, padding: padding[2] &+ padding[3], "output width")
+            return [TensorType(x.dtype, Shape([x.shape.dims[0], height, width, x.shape.dims[3]]))]
+        })
+}
