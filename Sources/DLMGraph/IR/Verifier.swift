@@ -1,0 +1,160 @@
+/// Checks a graph and its scan bodies; returns every problem found (empty
+/// when the graph is valid). Never traps, whatever the graph holds.
+///
+/// Checks: SSA (operands defined before use, each value defined once),
+/// operand arity, attributes (known, right kind, all present), result types
+/// equal to what the op's type rule infers, scan bodies (recursively),
+/// outputs defined, input and parameter names unique, and symbolic dims
+/// only using symbols that appear in the graph inputs' types.
+public func verify(_ graph: Graph) -> [VerificationError] {
+    var verifier = GraphVerifier(graph: graph)
+    verifier.run()
+    return verifier.errors
+}
+
+/// Throws the first verification error, if any.
+public func verifyOrThrow(_ graph: Graph) throws {
+    if let first = verify(graph).first { throw first }
+}
+
+struct GraphVerifier {
+    let graph: Graph
+    var errors: [VerificationError] = []
+    var defined = Set<ValueID>()
+    var allowedSymbols = Set<String>()
+
+    init(graph: Graph) { self.graph = graph }
+
+    mutating func report(_ message: String, node: Int? = nil) {
+        let entry = node.flatMap { graph.nodes.indices.contains($0) ? graph.nodes[$0] : nil }
+        errors.append(VerificationError(message, graphName: graph.name, op: entry?.op, nodeIndex: node, location: entry?.location))
+    }
+
+    mutating func run() {
+        checkInputs()
+        checkParameters()
+        for index in graph.nodes.indices { checkNode(index) }
+        checkOutputs()
+    }
+
+    mutating func checkInputs() {
+        var names = Set<String>()
+        for input in graph.inputs {
+            guard let type = graph.validType(of: input) else {
+                report("input \(input) is not a value of the graph")
+                continue
+            }
+            guard let name = graph.name(of: input) else {
+                report("input \(input) has no name")
+                continue
+            }
+            if !GraphVerifier.isIdentifier(name) { report("input name '\(name)' must start with a letter or '_' and use only letters, digits, '_' and '.'") }
+            if !names.insert(name).inserted { report("duplicate input name '\(name)'") }
+            if !defined.insert(input).inserted { report("input \(input) is listed twice") }
+            allowedSymbols.formUnion(type.shape.symbols)
+        }
+    }
+
+    mutating func checkParameters() {
+        var names = Set<String>()
+        for parameter in graph.parameters {
+            if !names.insert(parameter.name).inserted { report("duplicate parameter '\(parameter.name)'") }
+            guard graph.validType(of: parameter.value) == parameter.type else {
+                report("parameter '\(parameter.name)' does not match its value's type")
+                continue
+            }
+            if !defined.insert(parameter.value).inserted { report("parameter '\(parameter.name)' reuses a defined value") }
+            checkSymbols(parameter.type, what: "parameter '\(parameter.name)'", node: nil)
+        }
+    }
+
+    mutating func checkSymbols(_ type: TensorType, what: String, node: Int?) {
+        let unknown = type.shape.symbols.subtracting(allowedSymbols)
+        if !unknown.isEmpty {
+            report("\(what) has type \(type), whose symbol(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) appear in no input type", node: node)
+        }
+    }
+
+    mutating func checkNode(_ index: Int) {
+        let node = graph.nodes[index]
+        let definition = node.op.definition
+        var operandTypes: [TensorType] = []
+        var operandsValid = true
+        for operand in node.operands {
+            if let type = graph.validType(of: operand), defined.contains(operand) {
+                operandTypes.append(type)
+                continue
+            }
+            operandsValid = false
+            if let definer = graph.definingNode(of: operand), definer >= index {
+                report("operand \(operand) is used before its definition (node \(definer))", node: index)
+            } else {
+                report("operand \(operand) is not defined", node: index)
+            }
+        }
+        var resultTypes: [TensorType] = []
+        for result in node.results {
+            guard let type = graph.validType(of: result), graph.definingNode(of: result) == index,
+                  defined.insert(result).inserted else {
+                report("result \(result) is defined more than once or does not belong to the graph", node: index)
+                continue
+            }
+            resultTypes.append(type)
+            checkSymbols(type, what: "result \(result)", node: index)
+        }
+        let attributesValid = checkAttributes(node, definition, index)
+        for (regionIndex, region) in node.regions.enumerated() {
+            for error in verify(region) {
+                report("in region \(regionIndex): \(error.description)", node: index)
+            }
+        }
+        guard operandsValid, attributesValid, resultTypes.count == node.results.count else { return }
+        do {
+            let inferred = try definition.check(operandTypes, node.attributes, node.regions)
+            if inferred != resultTypes {
+                let want = inferred.map(\.description).joined(separator: ", ")
+                let have = resultTypes.map(\.description).joined(separator: ", ")
+                report("result types (\(have)) differ from the inferred (\(want))", node: index)
+            }
+        } catch let error as OpError {
+            report(error.message, node: index)
+        } catch {
+            report("\(error)", node: index)
+        }
+    }
+
+    mutating func checkAttributes(_ node: Node, _ definition: OpDefinition, _ index: Int) -> Bool {
+        var valid = true
+        for key in node.attributes.keys.sorted() {
+            guard let spec = definition.attributeSpec(named: key) else {
+                report("\(definition.name): unknown attribute '\(key)'", node: index)
+                valid = false
+                continue
+            }
+            if let value = node.attributes[key], value.kind != spec.kind {
+                report("\(definition.name): attribute '\(key)' must be \(spec.kind.rawValue), not \(value.kind.rawValue)", node: index)
+                valid = false
+            }
+        }
+        for spec in definition.attributes where node.attributes[spec.name] == nil {
+            report("\(definition.name): missing attribute '\(spec.name)'", node: index)
+            valid = false
+        }
+        return valid
+    }
+
+    mutating func checkOutputs() {
+        for output in graph.outputs where !defined.contains(output) {
+            report("output \(output) is not defined")
+        }
+        if graph.outputNames.count != graph.outputs.count {
+            report("\(graph.outputNames.count) output names for \(graph.outputs.count) outputs")
+        }
+    }
+
+    /// Letters, digits, `_` and `.`, not starting with a digit or `.`.
+    static func isIdentifier(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || first.properties.isAlphabetic, first.isASCII else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0 == "." || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+    }
+}
