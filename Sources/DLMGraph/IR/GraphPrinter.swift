@@ -7,8 +7,10 @@
 ///   return %0
 /// }
 /// ```
-/// Attributes print sorted by name; node results print as `%N` (their value
-/// index); inputs by name, parameters as `@name`.
+/// Attributes print sorted by name; node results print as `%N`, numbered
+/// from 0 in definition order within each graph (so the text does not
+/// depend on how the graph was built, and reads back identically); inputs
+/// by name, parameters as `@name`.
 public struct GraphPrinter: Sendable {
     /// Whether to append `loc("file":line:col)` to nodes that have a location.
     public var printsLocations: Bool
@@ -19,7 +21,8 @@ public struct GraphPrinter: Sendable {
     /// The text of a graph, ending in a newline.
     public func print(_ graph: Graph) -> String {
         var output = ""
-        let inputs = graph.inputs.map { "\(reference($0, in: graph)): \(graph.type(of: $0))" }
+        let numbers = Numbering(graph)
+        let inputs = graph.inputs.map { "\(numbers.reference($0)): \(graph.type(of: $0))" }
         let results = graph.outputs.enumerated().map { index, value -> String in
             let type = graph.type(of: value).description
             if index < graph.outputNames.count, let name = graph.outputNames[index] {
@@ -28,28 +31,49 @@ public struct GraphPrinter: Sendable {
             return type
         }
         output += "graph @\(graph.name)(\(inputs.joined(separator: ", "))) -> (\(results.joined(separator: ", "))) {\n"
-        printBody(graph, indent: "  ", into: &output)
+        printBody(graph, numbers, indent: "  ", into: &output)
         output += "}\n"
         return output
     }
 
-    private func printBody(_ graph: Graph, indent: String, into output: inout String) {
+    /// Sequential numbers for a graph's node results.
+    struct Numbering {
+        let graph: Graph
+        private var numbers: [ValueID: Int] = [:]
+
+        init(_ graph: Graph) {
+            self.graph = graph
+            for node in graph.nodes {
+                for result in node.results { numbers[result] = numbers.count }
+            }
+        }
+
+        /// `%name` for inputs, `@name` for parameters, `%N` for node results.
+        func reference(_ value: ValueID) -> String {
+            if let name = graph.name(of: value) {
+                return graph.isParameter(value) ? "@\(name)" : "%\(name)"
+            }
+            return "%\(numbers[value] ?? value.index)"
+        }
+    }
+
+    private func printBody(_ graph: Graph, _ numbers: Numbering, indent: String, into output: inout String) {
         for parameter in graph.parameters {
             let frozen = parameter.isTrainable ? "" : "frozen "
             output += "\(indent)param \(frozen)@\(parameter.name): \(parameter.type) = \(parameter.initializer)\n"
         }
         for node in graph.nodes {
-            printNode(node, in: graph, indent: indent, into: &output)
+            printNode(node, in: graph, numbers, indent: indent, into: &output)
         }
-        output += "\(indent)return \(graph.outputs.map { reference($0, in: graph) }.joined(separator: ", "))\n"
+        output += "\(indent)return \(graph.outputs.map { numbers.reference($0) }.joined(separator: ", "))\n"
     }
 
-    private func printNode(_ node: Node, in graph: Graph, indent: String, into output: inout String) {
+    private func printNode(_ node: Node, in graph: Graph, _ numbers: Numbering, indent: String, into output: inout String) {
         var line = indent
         if !node.results.isEmpty {
-            line += node.results.map { reference($0, in: graph) }.joined(separator: ", ") + " = "
+            line += node.results.map { numbers.reference($0) }.joined(separator: ", ") + " = "
         }
-        line += "\(node.op.rawValue)(\(node.operands.map { reference($0, in: graph) }.joined(separator: ", ")))"
+        line += "\(node.op.rawValue)(\(node.operands.map { numbers.reference($0) }.joined(separator: ", ")))"
         if !node.attributes.isEmpty {
             let items = node.attributes.keys.sorted().compactMap { key in
                 node.attributes[key].map { "\(key) = \(GraphPrinter.text(of: $0))" }
@@ -69,20 +93,13 @@ public struct GraphPrinter: Sendable {
         output += " {\n"
         let inner = indent + "  "
         for region in node.regions {
-            let inputs = region.inputs.map { "\(reference($0, in: region)): \(region.type(of: $0))" }
+            let regionNumbers = Numbering(region)
+            let inputs = region.inputs.map { "\(regionNumbers.reference($0)): \(region.type(of: $0))" }
             output += "\(inner)body(\(inputs.joined(separator: ", "))) {\n"
-            printBody(region, indent: inner + "  ", into: &output)
+            printBody(region, regionNumbers, indent: inner + "  ", into: &output)
             output += "\(inner)}\n"
         }
         output += "\(indent)}\n"
-    }
-
-    /// `%name` for inputs, `@name` for parameters, `%N` for node results.
-    func reference(_ value: ValueID, in graph: Graph) -> String {
-        if let name = graph.name(of: value) {
-            return graph.isParameter(value) ? "@\(name)" : "%\(name)"
-        }
-        return "%\(value.index)"
     }
 
     /// The IR spelling of an attribute value.

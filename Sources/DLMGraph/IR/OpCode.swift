@@ -20,6 +20,8 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
     case matmul, conv2d, pool2d
     // Reductions.
     case reduce, argmax
+    // Stochastic.
+    case dropout
     // Control.
     case scan
 
@@ -36,6 +38,8 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
             LinearAlgebraOps.definition(of: self)
         case .reduce, .argmax:
             ReductionOps.definition(of: self)
+        case .dropout:
+            StochasticOps.dropout
         case .scan:
             ControlOps.scan
         }
