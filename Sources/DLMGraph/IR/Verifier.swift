@@ -22,8 +22,14 @@ struct GraphVerifier {
     var errors: [VerificationError] = []
     var defined = Set<ValueID>()
     var allowedSymbols = Set<String>()
+    let namer: ValueNamer
 
-    init(graph: Graph) { self.graph = graph }
+    init(graph: Graph) {
+        self.graph = graph
+        self.namer = ValueNamer(graph)
+    }
+
+    func name(_ value: ValueID) -> String { namer.name(of: value) }
 
     mutating func report(_ message: String, node: Int? = nil) {
         let entry = node.flatMap { graph.nodes.indices.contains($0) ? graph.nodes[$0] : nil }
@@ -41,16 +47,18 @@ struct GraphVerifier {
         var names = Set<String>()
         for input in graph.inputs {
             guard let type = graph.validType(of: input) else {
-                report("input \(input) is not a value of the graph")
+                report("input \(name(input)) is not a value of the graph")
                 continue
             }
-            guard let name = graph.name(of: input) else {
+            guard let inputName = graph.name(of: input) else {
                 report("input \(input) has no name")
                 continue
             }
-            if !GraphVerifier.isIdentifier(name) { report("input name '\(name)' must start with a letter or '_' and use only letters, digits, '_' and '.'") }
-            if !names.insert(name).inserted { report("duplicate input name '\(name)'") }
-            if !defined.insert(input).inserted { report("input \(input) is listed twice") }
+            if !GraphVerifier.isIdentifier(inputName) {
+                report("input name '\(inputName)' must start with a letter or '_' and use only letters, digits, '_' and '.'")
+            }
+            if !names.insert(inputName).inserted { report("duplicate input name '\(inputName)'") }
+            if !defined.insert(input).inserted { report("input '%\(inputName)' is listed twice") }
             allowedSymbols.formUnion(type.shape.symbols)
         }
     }
@@ -87,20 +95,20 @@ struct GraphVerifier {
             }
             operandsValid = false
             if let definer = graph.definingNode(of: operand), definer >= index {
-                report("operand \(operand) is used before its definition (node \(definer))", node: index)
+                report("operand \(name(operand)) is used before its definition (node \(definer))", node: index)
             } else {
-                report("operand \(operand) is not defined", node: index)
+                report("operand \(name(operand)) is not defined", node: index)
             }
         }
         var resultTypes: [TensorType] = []
         for result in node.results {
             guard let type = graph.validType(of: result), graph.definingNode(of: result) == index,
                   defined.insert(result).inserted else {
-                report("result \(result) is defined more than once or does not belong to the graph", node: index)
+                report("result \(name(result)) is defined more than once or does not belong to the graph", node: index)
                 continue
             }
             resultTypes.append(type)
-            checkSymbols(type, what: "result \(result)", node: index)
+            checkSymbols(type, what: "result \(name(result))", node: index)
         }
         let attributesValid = checkAttributes(node, definition, index)
         for (regionIndex, region) in node.regions.enumerated() {
@@ -145,7 +153,7 @@ struct GraphVerifier {
 
     mutating func checkOutputs() {
         for output in graph.outputs where !defined.contains(output) {
-            report("output \(output) is not defined")
+            report("output \(name(output)) is not defined")
         }
         if graph.outputNames.count != graph.outputs.count {
             report("\(graph.outputNames.count) output names for \(graph.outputs.count) outputs")
