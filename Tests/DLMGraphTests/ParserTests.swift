@@ -97,7 +97,7 @@ import Testing
         #expect(verify(conv).isEmpty)
     }
 
-    @Test func reportsErrorsWithLineAndColumn() {
+    @Test func reportsErrorsWithLineAndColumn() throws {
         let undefined = parseError("graph @G(%x: f32[2]) -> (f32[2]) {\n  %0 = relu(%y) : f32[2]\n  return %0\n}\n")
         #expect(undefined == IRParseError("use of undefined value '%y', found '%y'", line: 2, column: 13))
         let unknownOp = parseError("graph @G(%x: f32[2]) -> (f32[2]) {\n  %0 = frobnicate(%x) : f32[2]\n  return %0\n}")
@@ -115,6 +115,10 @@ import Testing
         let redefined = parseError("graph @G(%x: f32[2]) -> () {\n  %x = relu(%x) : f32[2]\n  return\n}")
         #expect(redefined?.message.hasPrefix("redefinition of '%x'") == true)
         #expect(parseError("graph @G() -> () { return } extra")?.message.hasPrefix("expected end of input") == true)
+        #expect(try Dim.parse("2*B + (T - 3)/2") == 2 * Fixtures.b + (Fixtures.t - 3).floorDivided(by: 2))
+        #expect(try TensorType.parse("i64[B, 3]") == TensorType(.i64, Shape([Fixtures.b, 3])))
+        #expect(throws: IRParseError.self) { try Dim.parse("B +") }
+        #expect(throws: IRParseError.self) { try TensorType.parse("f32[B] x") }
         #expect(parseError("graph @G(%x: f32[99999999999999999999]) -> () { return }")?.message.hasPrefix("integer literal is too large") == true)
         #expect(parseError("graph @G(%x: f32[B/0]) -> () { return }")?.message.hasPrefix("dim divisor must be positive") == true)
         #expect(parseError("\"unterminated")?.message == "unterminated string")

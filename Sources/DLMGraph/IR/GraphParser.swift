@@ -97,7 +97,7 @@ struct GraphParser {
         try expect("{", "to open the graph body")
         let returnToken = try parseBody(into: graph, scope: &scope)
         try expect("}", "to close the graph")
-        guard current.kind == .end else { throw error("expected end of input after the graph") }
+        try expectEnd()
         guard declared.count == graph.outputs.count else {
             throw error("return has \(graph.outputs.count) values but the header declares \(declared.count)", at: returnToken)
         }
@@ -106,6 +106,11 @@ struct GraphParser {
         }
         graph.outputNames = declared.map(\.name)
         return graph
+    }
+
+    /// Requires that all input has been read.
+    mutating func expectEnd() throws {
+        guard current.kind == .end else { throw error("expected end of input") }
     }
 
     /// `inputs ::= (%name ':' type (',' %name ':' type)*)? ')'`

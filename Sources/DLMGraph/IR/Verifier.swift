@@ -37,6 +37,9 @@ struct GraphVerifier {
     }
 
     mutating func run() {
+        if !GraphVerifier.isName(graph.name) {
+            report("graph name '\(graph.name)' must use only letters, digits, '_' and '.'")
+        }
         checkInputs()
         checkParameters()
         for index in graph.nodes.indices { checkNode(index) }
@@ -54,8 +57,8 @@ struct GraphVerifier {
                 report("input \(input) has no name")
                 continue
             }
-            if !GraphVerifier.isIdentifier(inputName) {
-                report("input name '\(inputName)' must start with a letter or '_' and use only letters, digits, '_' and '.'")
+            if !GraphVerifier.isValueName(inputName) {
+                report("input name '\(inputName)' must use only letters, digits, '_' and '.', and not be a number")
             }
             if !names.insert(inputName).inserted { report("duplicate input name '\(inputName)'") }
             if !defined.insert(input).inserted { report("input '%\(inputName)' is listed twice") }
@@ -67,6 +70,9 @@ struct GraphVerifier {
         var names = Set<String>()
         for parameter in graph.parameters {
             if !names.insert(parameter.name).inserted { report("duplicate parameter '\(parameter.name)'") }
+            if !GraphVerifier.isName(parameter.name) {
+                report("parameter name '\(parameter.name)' must use only letters, digits, '_' and '.'")
+            }
             guard graph.validType(of: parameter.value) == parameter.type else {
                 report("parameter '\(parameter.name)' does not match its value's type")
                 continue
@@ -155,14 +161,21 @@ struct GraphVerifier {
         for output in graph.outputs where !defined.contains(output) {
             report("output \(name(output)) is not defined")
         }
+        for case let outputName? in graph.outputNames where !GraphVerifier.isName(outputName) {
+            report("output name '\(outputName)' must use only letters, digits, '_' and '.'")
+        }
         if graph.outputNames.count != graph.outputs.count {
             report("\(graph.outputNames.count) output names for \(graph.outputs.count) outputs")
         }
     }
 
-    /// Letters, digits, `_` and `.`, not starting with a digit or `.`.
-    static func isIdentifier(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || first.properties.isAlphabetic, first.isASCII else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0 == "." || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+    /// A non-empty name of ASCII letters, digits, `_` and `.` (what follows `%` or `@` in the IR).
+    static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { IRLexer.isNameChar($0) }
+    }
+
+    /// A name that cannot be mistaken for a numbered node result (`%0`).
+    static func isValueName(_ name: String) -> Bool {
+        isName(name) && !name.unicodeScalars.allSatisfy { IRLexer.isDigit($0) }
     }
 }
