@@ -83,6 +83,9 @@ struct GraphVerifier {
     }
 
     mutating func checkSymbols(_ type: TensorType, what: String, node: Int?) {
+        for symbol in type.shape.symbols.sorted() where !GraphVerifier.isSymbolName(symbol) {
+            report("\(what) uses symbol '\(symbol)', which is not a valid dim name", node: node)
+        }
         let unknown = type.shape.symbols.subtracting(allowedSymbols)
         if !unknown.isEmpty {
             report("\(what) has type \(type), whose symbol(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) appear in no input type", node: node)
@@ -172,6 +175,11 @@ struct GraphVerifier {
     /// A non-empty name of ASCII letters, digits, `_` and `.` (what follows `%` or `@` in the IR).
     static func isName(_ name: String) -> Bool {
         !name.isEmpty && name.unicodeScalars.allSatisfy { IRLexer.isNameChar($0) }
+    }
+
+    /// A dim symbol: a name starting with a letter or `_`.
+    static func isSymbolName(_ name: String) -> Bool {
+        isName(name) && IRLexer.isNameStart(name.unicodeScalars.first)
     }
 
     /// A name that cannot be mistaken for a numbered node result (`%0`).
