@@ -6,6 +6,7 @@ public struct ValueID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Wraps an index. Values normally come from `Graph`; passes and tests may build them.
     public init(index: Int) { self.index = index }
 
+    /// Orders by index (definition order within a graph built by appending).
     public static func < (lhs: ValueID, rhs: ValueID) -> Bool { lhs.index < rhs.index }
 
     /// `%N`.
