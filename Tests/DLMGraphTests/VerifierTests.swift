@@ -82,6 +82,13 @@ import Testing
         #expect(messages.contains("result %1 has type f32[Q, 4], whose symbol(s) 'Q' appear in no input type"))
     }
 
+    @Test func catchesUnprintableSymbols() {
+        let graph = Graph(name: "G")
+        let x = graph.addInput(name: "x", type: Fixtures.f32(Dim.symbol("batch size")))
+        graph.setOutputs([x])
+        #expect(verify(graph).map(\.message) == ["input '%x' uses symbol 'batch size', which is not a valid dim name"])
+    }
+
     @Test func verifiesScanBodiesRecursively() throws {
         let graph = try Fixtures.rnn()
         guard let scanIndex = graph.nodes.firstIndex(where: { $0.op == .scan }) else {

@@ -62,6 +62,7 @@ struct GraphVerifier {
             }
             if !names.insert(inputName).inserted { report("duplicate input name '\(inputName)'") }
             if !defined.insert(input).inserted { report("input '%\(inputName)' is listed twice") }
+            checkSymbols(type, what: "input '%\(inputName)'", node: nil, checkBinding: false)
             allowedSymbols.formUnion(type.shape.symbols)
         }
     }
@@ -82,12 +83,12 @@ struct GraphVerifier {
         }
     }
 
-    mutating func checkSymbols(_ type: TensorType, what: String, node: Int?) {
+    mutating func checkSymbols(_ type: TensorType, what: String, node: Int?, checkBinding: Bool = true) {
         for symbol in type.shape.symbols.sorted() where !GraphVerifier.isSymbolName(symbol) {
             report("\(what) uses symbol '\(symbol)', which is not a valid dim name", node: node)
         }
         let unknown = type.shape.symbols.subtracting(allowedSymbols)
-        if !unknown.isEmpty {
+        if checkBinding, !unknown.isEmpty {
             report("\(what) has type \(type), whose symbol(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) appear in no input type", node: node)
         }
     }
