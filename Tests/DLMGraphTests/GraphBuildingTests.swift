@@ -93,5 +93,9 @@ import Testing
         #expect(Initializer.fans(of: []) == (1, 1))
         #expect(Initializer.uniform(low: -0.05, high: 0.05).description == "uniform(-0.05, 0.05)")
         #expect(Initializer.glorotUniform.description == "glorot_uniform")
+        #expect(Initializer.uniform(-1, 1) == .uniform(low: -1, high: 1))
+        #expect(Initializer.orthogonal(2).description == "orthogonal(2.0)")
+        #expect(Initializer.named("truncated_normal", arguments: [0, 0.1]) == .truncatedNormal(0, 0.1))
+        #expect(Initializer.named("zeros", arguments: [1]) == nil)
     }
 }

@@ -51,6 +51,7 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible, ExpressibleByInt
         return true
     }
 
+    /// The canonical sum.
     public static func + (lhs: Dim, rhs: Dim) -> Dim {
         var terms = lhs.terms
         for (monomial, coefficient) in rhs.terms {
@@ -59,12 +60,15 @@ public struct Dim: Hashable, Sendable, CustomStringConvertible, ExpressibleByInt
         return Dim(terms: terms)
     }
 
+    /// The canonical negation.
     public static prefix func - (operand: Dim) -> Dim {
         Dim(terms: operand.terms.mapValues { 0 &- $0 })
     }
 
+    /// The canonical difference.
     public static func - (lhs: Dim, rhs: Dim) -> Dim { lhs + (-rhs) }
 
+    /// The canonical product.
     public static func * (lhs: Dim, rhs: Dim) -> Dim {
         var terms: [DimMonomial: Int] = [:]
         for (leftMonomial, leftCoefficient) in lhs.terms {

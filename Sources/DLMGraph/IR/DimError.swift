@@ -7,6 +7,7 @@ public enum DimError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Evaluating the dim overflowed `Int`.
     case overflow(Dim)
 
+    /// A lowercase message naming the dim or symbol.
     public var description: String {
         switch self {
         case .unboundSymbol(let name): "symbolic dimension '\(name)' has no value"

@@ -97,7 +97,7 @@ struct GraphParser {
         try expect("{", "to open the graph body")
         let returnToken = try parseBody(into: graph, scope: &scope)
         try expect("}", "to close the graph")
-        guard current.kind == .end else { throw error("expected end of input after the graph") }
+        try expectEnd()
         guard declared.count == graph.outputs.count else {
             throw error("return has \(graph.outputs.count) values but the header declares \(declared.count)", at: returnToken)
         }
@@ -106,6 +106,11 @@ struct GraphParser {
         }
         graph.outputNames = declared.map(\.name)
         return graph
+    }
+
+    /// Requires that all input has been read.
+    mutating func expectEnd() throws {
+        guard current.kind == .end else { throw error("expected end of input") }
     }
 
     /// `inputs ::= (%name ':' type (',' %name ':' type)*)? ')'`
@@ -393,24 +398,18 @@ struct GraphParser {
             return .string(text)
         }
         if consume("[") {
-            var items: [Attribute] = []
+            let open = current
+            var items: [(number: Double?, dim: Dim?)] = []
             try list(closedBy: "]", "after the list") { parser in
-                items.append(parser.startsFloat() ? .float(try parser.parseNumber()) : .dims([try parser.parseDim()]))
+                items.append(parser.startsFloat() ? (try parser.parseNumber(), nil) : (nil, try parser.parseDim()))
             }
-            if items.contains(where: { $0.kind == .float }) {
-                return .floats(items.map { item in
-                    switch item {
-                    case .float(let value): value
-                    case .dims(let dims): Double(dims.first?.constantValue ?? 0)
-                    default: 0
-                    }
-                })
+            let dims = items.compactMap(\.dim)
+            let constants = dims.compactMap(\.constantValue)
+            if dims.count < items.count {
+                guard constants.count == dims.count else { throw error("a list mixes numbers and symbolic dims", at: open) }
+                return .floats(items.map { $0.number ?? Double($0.dim?.constantValue ?? 0) })
             }
-            let dims = items.flatMap { item -> [Dim] in if case .dims(let dims) = item { dims } else { [] } }
-            if items.contains(where: { if case .dims(let dims) = $0 { dims.first?.constantValue == nil } else { false } }) {
-                return .dims(dims)
-            }
-            return .ints(dims.compactMap(\.constantValue))
+            return constants.count == dims.count ? .ints(constants) : .dims(dims)
         }
         if startsFloat() { return .float(try parseNumber()) }
         if current.kind == .identifier {

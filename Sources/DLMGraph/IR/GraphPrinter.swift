@@ -7,10 +7,8 @@
 ///   return %0
 /// }
 /// ```
-/// Attributes print sorted by name; node results print as `%N`, numbered
-/// from 0 in definition order within each graph (so the text does not
-/// depend on how the graph was built, and reads back identically); inputs
-/// by name, parameters as `@name`.
+/// Attributes print sorted by name; values are named by `ValueNamer` (node
+/// results `%0`, `%1`, ... in definition order; inputs by name; parameters as `@name`).
 public struct GraphPrinter: Sendable {
     /// Whether to append `loc("file":line:col)` to nodes that have a location.
     public var printsLocations: Bool
@@ -21,8 +19,8 @@ public struct GraphPrinter: Sendable {
     /// The text of a graph, ending in a newline.
     public func print(_ graph: Graph) -> String {
         var output = ""
-        let numbers = Numbering(graph)
-        let inputs = graph.inputs.map { "\(numbers.reference($0)): \(graph.type(of: $0))" }
+        let namer = ValueNamer(graph)
+        let inputs = graph.inputs.map { "\(namer.name(of: $0)): \(graph.type(of: $0))" }
         let results = graph.outputs.enumerated().map { index, value -> String in
             let type = graph.type(of: value).description
             if index < graph.outputNames.count, let name = graph.outputNames[index] {
@@ -31,49 +29,28 @@ public struct GraphPrinter: Sendable {
             return type
         }
         output += "graph @\(graph.name)(\(inputs.joined(separator: ", "))) -> (\(results.joined(separator: ", "))) {\n"
-        printBody(graph, numbers, indent: "  ", into: &output)
+        printBody(graph, namer: namer, indent: "  ", into: &output)
         output += "}\n"
         return output
     }
 
-    /// Sequential numbers for a graph's node results.
-    struct Numbering {
-        let graph: Graph
-        private var numbers: [ValueID: Int] = [:]
-
-        init(_ graph: Graph) {
-            self.graph = graph
-            for node in graph.nodes {
-                for result in node.results { numbers[result] = numbers.count }
-            }
-        }
-
-        /// `%name` for inputs, `@name` for parameters, `%N` for node results.
-        func reference(_ value: ValueID) -> String {
-            if let name = graph.name(of: value) {
-                return graph.isParameter(value) ? "@\(name)" : "%\(name)"
-            }
-            return "%\(numbers[value] ?? value.index)"
-        }
-    }
-
-    private func printBody(_ graph: Graph, _ numbers: Numbering, indent: String, into output: inout String) {
+    private func printBody(_ graph: Graph, namer: ValueNamer, indent: String, into output: inout String) {
         for parameter in graph.parameters {
             let frozen = parameter.isTrainable ? "" : "frozen "
             output += "\(indent)param \(frozen)@\(parameter.name): \(parameter.type) = \(parameter.initializer)\n"
         }
         for node in graph.nodes {
-            printNode(node, in: graph, numbers, indent: indent, into: &output)
+            printNode(node, in: graph, namer: namer, indent: indent, into: &output)
         }
-        output += "\(indent)return \(graph.outputs.map { numbers.reference($0) }.joined(separator: ", "))\n"
+        output += "\(indent)return \(graph.outputs.map(namer.name(of:)).joined(separator: ", "))\n"
     }
 
-    private func printNode(_ node: Node, in graph: Graph, _ numbers: Numbering, indent: String, into output: inout String) {
+    private func printNode(_ node: Node, in graph: Graph, namer: ValueNamer, indent: String, into output: inout String) {
         var line = indent
         if !node.results.isEmpty {
-            line += node.results.map { numbers.reference($0) }.joined(separator: ", ") + " = "
+            line += node.results.map(namer.name(of:)).joined(separator: ", ") + " = "
         }
-        line += "\(node.op.rawValue)(\(node.operands.map { numbers.reference($0) }.joined(separator: ", ")))"
+        line += "\(node.op.rawValue)(\(node.operands.map(namer.name(of:)).joined(separator: ", ")))"
         if !node.attributes.isEmpty {
             let items = node.attributes.keys.sorted().compactMap { key in
                 node.attributes[key].map { "\(key) = \(GraphPrinter.text(of: $0))" }
@@ -93,10 +70,10 @@ public struct GraphPrinter: Sendable {
         output += " {\n"
         let inner = indent + "  "
         for region in node.regions {
-            let regionNumbers = Numbering(region)
-            let inputs = region.inputs.map { "\(regionNumbers.reference($0)): \(region.type(of: $0))" }
+            let regionNamer = ValueNamer(region)
+            let inputs = region.inputs.map { "\(regionNamer.name(of: $0)): \(region.type(of: $0))" }
             output += "\(inner)body(\(inputs.joined(separator: ", "))) {\n"
-            printBody(region, regionNumbers, indent: inner + "  ", into: &output)
+            printBody(region, namer: regionNamer, indent: inner + "  ", into: &output)
             output += "\(inner)}\n"
         }
         output += "\(indent)}\n"

@@ -22,6 +22,15 @@ public enum Initializer: Hashable, Sendable, CustomStringConvertible {
     case lecunUniform, lecunNormal
     case orthogonal(gain: Double)
 
+    /// `uniform(low, high)` without labels.
+    public static func uniform(_ low: Double, _ high: Double) -> Initializer { .uniform(low: low, high: high) }
+    /// `normal(mean, std)` without labels.
+    public static func normal(_ mean: Double, _ std: Double) -> Initializer { .normal(mean: mean, std: std) }
+    /// `truncatedNormal(mean, std)` without labels.
+    public static func truncatedNormal(_ mean: Double, _ std: Double) -> Initializer { .truncatedNormal(mean: mean, std: std) }
+    /// `orthogonal(gain)` without a label.
+    public static func orthogonal(_ gain: Double) -> Initializer { .orthogonal(gain: gain) }
+
     /// `(fanIn, fanOut)` for a concrete shape, per the rule above.
     public static func fans(of shape: [Int]) -> (fanIn: Int, fanOut: Int) {
         switch shape.count {

@@ -25,8 +25,13 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
     // Control.
     case scan
 
-    /// The op's definition.
+    /// The op's definition (built once, then cached).
     public var definition: OpDefinition {
+        OpRegistry.definitions[self] ?? makeDefinition()
+    }
+
+    /// Builds the definition; the switch makes a missing definition a compile error.
+    fileprivate func makeDefinition() -> OpDefinition {
         switch self {
         case .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .sigmoid, .relu, .leakyRelu, .gelu, .erf,
              .logicalNot, .add, .sub, .mul, .div, .pow, .maximum, .minimum, .eq, .ne, .lt, .le, .gt, .ge,
@@ -56,6 +61,10 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
 public enum OpRegistry {
     /// The op with an IR name, e.g. `leaky_relu`.
     public static func op(named name: String) -> OpCode? { OpCode(rawValue: name) }
+
+    /// Every definition, built once.
+    static let definitions: [OpCode: OpDefinition] = Dictionary(
+        uniqueKeysWithValues: OpCode.allCases.map { ($0, $0.makeDefinition()) })
 
     /// All definitions, in `OpCode` order.
     public static var all: [OpDefinition] { OpCode.allCases.map(\.definition) }

@@ -16,6 +16,7 @@ public struct OpDefinition: Sendable {
             }
         }
 
+        /// `1 operand`, `at least 1 operand`, ...
         public var description: String {
             switch self {
             case .fixed(let n): n == 1 ? "1 operand" : "\(n) operands"

@@ -140,7 +140,7 @@ enum DataMovementOps {
         arity: .fixed(2), attributes: [.optional("axis", .int, default: .int(0))],
         inferTypes: { types, attributes, _ in
             let table = try TypeRules.first(types)
-            let indices = types[1]
+            let indices = try TypeRules.operand(types, 1)
             let axis = try attributes.int("axis")
             try TypeRules.requireAxis(axis, rank: table.shape.rank)
             guard indices.dtype.isInteger else { throw TypeRules.fail("indices must be integers, got \(indices)") }

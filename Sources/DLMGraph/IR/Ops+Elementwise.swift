@@ -66,7 +66,7 @@ enum ElementwiseOps {
             name: op.rawValue, summary: summary, example: example, arity: .fixed(2), scalar: scalar,
             inferTypes: { types, _, _ in
                 let lhs = try TypeRules.first(types)
-                let rhs = types[1]
+                let rhs = try TypeRules.operand(types, 1)
                 guard lhs == rhs else {
                     throw TypeRules.fail("operands must have identical types (broadcast explicitly), got \(lhs) and \(rhs)")
                 }
@@ -83,14 +83,16 @@ enum ElementwiseOps {
         arity: .fixed(3), scalar: .select(.arg(0), .arg(1), .arg(2)),
         inferTypes: { types, _, _ in
             let condition = try TypeRules.first(types)
+            let lhs = try TypeRules.operand(types, 1)
+            let rhs = try TypeRules.operand(types, 2)
             guard condition.dtype == .bool else { throw TypeRules.fail("condition must be bool, got \(condition)") }
-            guard types[1] == types[2] else {
-                throw TypeRules.fail("branches must have identical types, got \(types[1]) and \(types[2])")
+            guard lhs == rhs else {
+                throw TypeRules.fail("branches must have identical types, got \(lhs) and \(rhs)")
             }
-            guard condition.shape == types[1].shape else {
-                throw TypeRules.fail("condition shape \(condition.shape) differs from branch shape \(types[1].shape)")
+            guard condition.shape == lhs.shape else {
+                throw TypeRules.fail("condition shape \(condition.shape) differs from branch shape \(lhs.shape)")
             }
-            return [types[1]]
+            return [lhs]
         })
 
     static let cast = OpDefinition(

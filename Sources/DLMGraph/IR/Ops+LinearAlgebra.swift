@@ -14,7 +14,7 @@ enum LinearAlgebraOps {
         arity: .fixed(2),
         inferTypes: { types, _, _ in
             let a = try TypeRules.first(types)
-            let b = types[1]
+            let b = try TypeRules.operand(types, 1)
             let rank = a.shape.rank
             guard rank >= 2, b.shape.rank == rank else {
                 throw TypeRules.fail("operands must have the same rank >= 2, got \(a) and \(b)")
@@ -51,7 +51,7 @@ enum LinearAlgebraOps {
         attributes: windowAttributes + [.optional("dilations", .ints, default: .ints([1, 1]))],
         inferTypes: { types, attributes, _ in
             let x = try TypeRules.first(types)
-            let w = types[1]
+            let w = try TypeRules.operand(types, 1)
             try TypeRules.requireRank(x, 4, "input")
             try TypeRules.requireRank(w, 4, "filter")
             guard x.dtype == w.dtype, x.dtype.isFloatingPoint else {

@@ -8,6 +8,12 @@ enum TypeRules {
         return type
     }
 
+    /// Operand `index`, or an error if there are too few (type rules may be called directly).
+    static func operand(_ types: [TensorType], _ index: Int) throws -> TensorType {
+        guard types.indices.contains(index) else { throw fail("missing operand \(index)") }
+        return types[index]
+    }
+
     /// Requires a rank.
     static func requireRank(_ type: TensorType, _ rank: Int, _ what: String) throws {
         guard type.shape.rank == rank else {

@@ -22,8 +22,14 @@ struct GraphVerifier {
     var errors: [VerificationError] = []
     var defined = Set<ValueID>()
     var allowedSymbols = Set<String>()
+    let namer: ValueNamer
 
-    init(graph: Graph) { self.graph = graph }
+    init(graph: Graph) {
+        self.graph = graph
+        self.namer = ValueNamer(graph)
+    }
+
+    func name(_ value: ValueID) -> String { namer.name(of: value) }
 
     mutating func report(_ message: String, node: Int? = nil) {
         let entry = node.flatMap { graph.nodes.indices.contains($0) ? graph.nodes[$0] : nil }
@@ -31,6 +37,9 @@ struct GraphVerifier {
     }
 
     mutating func run() {
+        if !GraphVerifier.isName(graph.name) {
+            report("graph name '\(graph.name)' must use only letters, digits, '_' and '.'")
+        }
         checkInputs()
         checkParameters()
         for index in graph.nodes.indices { checkNode(index) }
@@ -41,16 +50,19 @@ struct GraphVerifier {
         var names = Set<String>()
         for input in graph.inputs {
             guard let type = graph.validType(of: input) else {
-                report("input \(input) is not a value of the graph")
+                report("input \(name(input)) is not a value of the graph")
                 continue
             }
-            guard let name = graph.name(of: input) else {
+            guard let inputName = graph.name(of: input) else {
                 report("input \(input) has no name")
                 continue
             }
-            if !GraphVerifier.isIdentifier(name) { report("input name '\(name)' must start with a letter or '_' and use only letters, digits, '_' and '.'") }
-            if !names.insert(name).inserted { report("duplicate input name '\(name)'") }
-            if !defined.insert(input).inserted { report("input \(input) is listed twice") }
+            if !GraphVerifier.isValueName(inputName) {
+                report("input name '\(inputName)' must use only letters, digits, '_' and '.', and not be a number")
+            }
+            if !names.insert(inputName).inserted { report("duplicate input name '\(inputName)'") }
+            if !defined.insert(input).inserted { report("input '%\(inputName)' is listed twice") }
+            checkSymbols(type, what: "input '%\(inputName)'", node: nil, checkBinding: false)
             allowedSymbols.formUnion(type.shape.symbols)
         }
     }
@@ -59,6 +71,9 @@ struct GraphVerifier {
         var names = Set<String>()
         for parameter in graph.parameters {
             if !names.insert(parameter.name).inserted { report("duplicate parameter '\(parameter.name)'") }
+            if !GraphVerifier.isName(parameter.name) {
+                report("parameter name '\(parameter.name)' must use only letters, digits, '_' and '.'")
+            }
             guard graph.validType(of: parameter.value) == parameter.type else {
                 report("parameter '\(parameter.name)' does not match its value's type")
                 continue
@@ -68,9 +83,12 @@ struct GraphVerifier {
         }
     }
 
-    mutating func checkSymbols(_ type: TensorType, what: String, node: Int?) {
+    mutating func checkSymbols(_ type: TensorType, what: String, node: Int?, checkBinding: Bool = true) {
+        for symbol in type.shape.symbols.sorted() where !GraphVerifier.isSymbolName(symbol) {
+            report("\(what) uses symbol '\(symbol)', which is not a valid dim name", node: node)
+        }
         let unknown = type.shape.symbols.subtracting(allowedSymbols)
-        if !unknown.isEmpty {
+        if checkBinding, !unknown.isEmpty {
             report("\(what) has type \(type), whose symbol(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) appear in no input type", node: node)
         }
     }
@@ -87,20 +105,20 @@ struct GraphVerifier {
             }
             operandsValid = false
             if let definer = graph.definingNode(of: operand), definer >= index {
-                report("operand \(operand) is used before its definition (node \(definer))", node: index)
+                report("operand \(name(operand)) is used before its definition (node \(definer))", node: index)
             } else {
-                report("operand \(operand) is not defined", node: index)
+                report("operand \(name(operand)) is not defined", node: index)
             }
         }
         var resultTypes: [TensorType] = []
         for result in node.results {
             guard let type = graph.validType(of: result), graph.definingNode(of: result) == index,
                   defined.insert(result).inserted else {
-                report("result \(result) is defined more than once or does not belong to the graph", node: index)
+                report("result \(name(result)) is defined more than once or does not belong to the graph", node: index)
                 continue
             }
             resultTypes.append(type)
-            checkSymbols(type, what: "result \(result)", node: index)
+            checkSymbols(type, what: "result \(name(result))", node: index)
         }
         let attributesValid = checkAttributes(node, definition, index)
         for (regionIndex, region) in node.regions.enumerated() {
@@ -145,16 +163,28 @@ struct GraphVerifier {
 
     mutating func checkOutputs() {
         for output in graph.outputs where !defined.contains(output) {
-            report("output \(output) is not defined")
+            report("output \(name(output)) is not defined")
+        }
+        for case let outputName? in graph.outputNames where !GraphVerifier.isName(outputName) {
+            report("output name '\(outputName)' must use only letters, digits, '_' and '.'")
         }
         if graph.outputNames.count != graph.outputs.count {
             report("\(graph.outputNames.count) output names for \(graph.outputs.count) outputs")
         }
     }
 
-    /// Letters, digits, `_` and `.`, not starting with a digit or `.`.
-    static func isIdentifier(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || first.properties.isAlphabetic, first.isASCII else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0 == "." || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+    /// A non-empty name of ASCII letters, digits, `_` and `.` (what follows `%` or `@` in the IR).
+    static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { IRLexer.isNameChar($0) }
+    }
+
+    /// A dim symbol: a name starting with a letter or `_`.
+    static func isSymbolName(_ name: String) -> Bool {
+        isName(name) && IRLexer.isNameStart(name.unicodeScalars.first)
+    }
+
+    /// A name that cannot be mistaken for a numbered node result (`%0`).
+    static func isValueName(_ name: String) -> Bool {
+        isName(name) && !name.unicodeScalars.allSatisfy { IRLexer.isDigit($0) }
     }
 }
