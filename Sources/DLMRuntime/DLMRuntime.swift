@@ -1,1 +1,0 @@
-// DLMRuntime: tensors, data and weight formats, the BLAS interpreter.

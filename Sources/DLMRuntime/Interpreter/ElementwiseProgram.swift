@@ -1,0 +1,251 @@
+import DLMGraph
+import Dispatch
+import Foundation
+
+/// An elementwise op's scalar expression compiled to a short register
+/// program, run over chunks of elements so each instruction is a tight loop
+/// over contiguous memory. This is how the interpreter honours "one
+/// definition per op": it executes the op's `ScalarExpr`, never a second
+/// hand-written kernel.
+struct ElementwiseProgram: Sendable {
+    enum Instruction: Sendable {
+        case load(Int)
+        case constant(Double)
+        case unary(ScalarUnaryOp, Int)
+        case binary(ScalarBinaryOp, Int, Int)
+        case select(Int, Int, Int)
+        case cast(Int, DType)
+    }
+
+    /// Instruction i writes register i; the last register is the result.
+    private(set) var instructions: [Instruction] = []
+
+    /// Elements per chunk: small enough that all registers stay in L1/L2.
+    static let chunk = 512
+
+    /// Compiles `expression`, resolving attribute references to constants.
+    init(_ expression: ScalarExpr, attributes: [String: Attribute]) {
+        var loads: [Int: Int] = [:]
+        _ = emit(expression, attributes: attributes, loads: &loads)
+    }
+
+    private mutating func emit(_ expression: ScalarExpr, attributes: [String: Attribute], loads: inout [Int: Int]) -> Int {
+        switch expression {
+        case .arg(let index):
+            if let register = loads[index] { return register }
+            instructions.append(.load(index))
+            loads[index] = instructions.count - 1
+        case .constant(let value):
+            instructions.append(.constant(value))
+        case .attribute(let name):
+            let value: Double = switch attributes[name] {
+            case .int(let v): Double(v)
+            case .float(let v): v
+            case .bool(let v): v ? 1 : 0
+            default: .nan
+            }
+            instructions.append(.constant(value))
+        case .unary(let op, let operand):
+            let a = emit(operand, attributes: attributes, loads: &loads)
+            instructions.append(.unary(op, a))
+        case .binary(let op, let lhs, let rhs):
+            let a = emit(lhs, attributes: attributes, loads: &loads)
+            let b = emit(rhs, attributes: attributes, loads: &loads)
+            instructions.append(.binary(op, a, b))
+        case .select(let condition, let lhs, let rhs):
+            let c = emit(condition, attributes: attributes, loads: &loads)
+            let a = emit(lhs, attributes: attributes, loads: &loads)
+            let b = emit(rhs, attributes: attributes, loads: &loads)
+            instructions.append(.select(c, a, b))
+        case .cast(let operand, let dtype):
+            let a = emit(operand, attributes: attributes, loads: &loads)
+            instructions.append(.cast(a, dtype))
+        }
+        return instructions.count - 1
+    }
+
+    /// Runs the program over equally shaped inputs into `output`. Floats are
+    /// computed in their own precision; integers and bools in double precision
+    /// with integer division truncating toward zero.
+    func run(inputs: [BufferView], output: BufferView, pool: ThreadPool) {
+        let count = output.count
+        guard count > 0 else { return }
+        let operandTypes = inputs.map(\.dtype).filter { $0 != .bool }
+        let integer = operandTypes.first.map { $0.isInteger } ?? false
+        let single = inputs.allSatisfy { $0.dtype == .f32 || $0.dtype == .bool } && (output.dtype == .f32 || output.dtype == .bool)
+        let chunks = (count + Self.chunk - 1) / Self.chunk
+        pool.parallelFor(chunks, minimumWork: max(1, (1 << 15) / Self.chunk)) { range in
+            if single {
+                runChunks(Float.self, range, count: count, inputs: inputs, output: output, integer: false)
+            } else {
+                runChunks(Double.self, range, count: count, inputs: inputs, output: output, integer: integer)
+            }
+        }
+    }
+
+    private func runChunks<T: ScalarMath>(_: T.Type, _ chunkRange: Range<Int>, count: Int, inputs: [BufferView],
+                                          output: BufferView, integer: Bool) {
+        let registerCount = instructions.count
+        withUnsafeTemporaryAllocation(of: T.self, capacity: registerCount * Self.chunk) { registers in
+            guard let base = registers.baseAddress else { return }
+            for chunkIndex in chunkRange {
+                let start = chunkIndex * Self.chunk
+                let n = min(Self.chunk, count - start)
+                for (r, instruction) in instructions.enumerated() {
+                    let out = base + r * Self.chunk
+                    switch instruction {
+                    case .load(let index):
+                        load(inputs[index], from: start, count: n, into: out)
+                    case .constant(let value):
+                        let v = T(value)
+                        for i in 0..<n { out[i] = v }
+                    case .unary(let op, let a):
+                        T.apply(op, base + a * Self.chunk, out, n)
+                    case .binary(let op, let a, let b):
+                        T.apply(op, base + a * Self.chunk, base + b * Self.chunk, out, n, integer: integer)
+                    case .select(let c, let a, let b):
+                        let cp = base + c * Self.chunk, ap = base + a * Self.chunk, bp = base + b * Self.chunk
+                        for i in 0..<n { out[i] = cp[i] != 0 ? ap[i] : bp[i] }
+                    case .cast(let a, let dtype):
+                        let ap = base + a * Self.chunk
+                        for i in 0..<n { out[i] = T(ScalarConversion.convert(ap[i].double, to: dtype)) }
+                    }
+                }
+                store(base + (registerCount - 1) * Self.chunk, into: output, at: start, count: n)
+            }
+        }
+    }
+
+    private func load<T: ScalarMath>(_ view: BufferView, from start: Int, count n: Int, into out: UnsafeMutablePointer<T>) {
+        switch view.dtype {
+        case .f32:
+            let p = view.typed(Float.self) + start
+            if T.self == Float.self {
+                UnsafeMutableRawPointer(out).copyMemory(from: p, byteCount: n * 4)
+            } else {
+                for i in 0..<n { out[i] = T(Double(p[i])) }
+            }
+        case .f64:
+            let p = view.typed(Double.self) + start
+            for i in 0..<n { out[i] = T(p[i]) }
+        case .i32:
+            let p = view.typed(Int32.self) + start
+            for i in 0..<n { out[i] = T(Double(p[i])) }
+        case .i64:
+            let p = view.typed(Int64.self) + start
+            for i in 0..<n { out[i] = T(Double(p[i])) }
+        case .bool, .u8:
+            let p = view.typed(UInt8.self) + start
+            for i in 0..<n { out[i] = T(Double(p[i])) }
+        }
+    }
+
+    private func store<T: ScalarMath>(_ values: UnsafeMutablePointer<T>, into view: BufferView, at start: Int, count n: Int) {
+        switch view.dtype {
+        case .f32:
+            let p = view.typed(Float.self) + start
+            for i in 0..<n { p[i] = values[i].float }
+        case .f64:
+            let p = view.typed(Double.self) + start
+            for i in 0..<n { p[i] = values[i].double }
+        case .i32:
+            let p = view.typed(Int32.self) + start
+            for i in 0..<n { p[i] = Int32(truncatingIfNeeded: BufferView.integer(values[i].double)) }
+        case .i64:
+            let p = view.typed(Int64.self) + start
+            for i in 0..<n { p[i] = Int64(BufferView.integer(values[i].double)) }
+        case .bool:
+            let p = view.typed(UInt8.self) + start
+            for i in 0..<n { p[i] = values[i] != 0 ? 1 : 0 }
+        case .u8:
+            let p = view.typed(UInt8.self) + start
+            for i in 0..<n { p[i] = UInt8(truncatingIfNeeded: BufferView.integer(values[i].double)) }
+        }
+    }
+}
+
+/// Converts a double to what an element of `dtype` holds (the semantics of `cast`).
+enum ScalarConversion {
+    static func convert(_ value: Double, to dtype: DType) -> Double {
+        switch dtype {
+        case .f64: value
+        case .f32: Double(Float(value))
+        case .bool: value != 0 ? 1 : 0
+        case .i32, .i64, .u8: value.isFinite ? value.rounded(.towardZero) : 0
+        }
+    }
+}
+
+/// The scalar primitives over a float type, as loops over chunks.
+protocol ScalarMath: BinaryFloatingPoint, SendableMetatype {
+    init(_ value: Double)
+    var double: Double { get }
+    var float: Float { get }
+    static func apply(_ op: ScalarUnaryOp, _ a: UnsafeMutablePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ n: Int)
+    static func apply(_ op: ScalarBinaryOp, _ a: UnsafeMutablePointer<Self>, _ b: UnsafeMutablePointer<Self>,
+                      _ out: UnsafeMutablePointer<Self>, _ n: Int, integer: Bool)
+}
+
+extension ScalarMath {
+    static func apply(_ op: ScalarBinaryOp, _ a: UnsafeMutablePointer<Self>, _ b: UnsafeMutablePointer<Self>,
+                      _ out: UnsafeMutablePointer<Self>, _ n: Int, integer: Bool) {
+        switch op {
+        case .add: for i in 0..<n { out[i] = a[i] + b[i] }
+        case .sub: for i in 0..<n { out[i] = a[i] - b[i] }
+        case .mul: for i in 0..<n { out[i] = a[i] * b[i] }
+        case .div:
+            if integer {
+                for i in 0..<n { out[i] = b[i] == 0 ? 0 : (a[i] / b[i]).rounded(.towardZero) }
+            } else {
+                for i in 0..<n { out[i] = a[i] / b[i] }
+            }
+        case .pow: for i in 0..<n { out[i] = Self(Foundation.pow(a[i].double, b[i].double)) }
+        case .max: for i in 0..<n { out[i] = a[i].isNaN || b[i].isNaN ? .nan : (a[i] > b[i] ? a[i] : b[i]) }
+        case .min: for i in 0..<n { out[i] = a[i].isNaN || b[i].isNaN ? .nan : (a[i] < b[i] ? a[i] : b[i]) }
+        case .eq: for i in 0..<n { out[i] = a[i] == b[i] ? 1 : 0 }
+        case .ne: for i in 0..<n { out[i] = a[i] != b[i] ? 1 : 0 }
+        case .lt: for i in 0..<n { out[i] = a[i] < b[i] ? 1 : 0 }
+        case .le: for i in 0..<n { out[i] = a[i] <= b[i] ? 1 : 0 }
+        case .gt: for i in 0..<n { out[i] = a[i] > b[i] ? 1 : 0 }
+        case .ge: for i in 0..<n { out[i] = a[i] >= b[i] ? 1 : 0 }
+        case .and: for i in 0..<n { out[i] = a[i] != 0 && b[i] != 0 ? 1 : 0 }
+        case .or: for i in 0..<n { out[i] = a[i] != 0 || b[i] != 0 ? 1 : 0 }
+        }
+    }
+}
+
+extension Float: ScalarMath {
+    var double: Double { Double(self) }
+    var float: Float { self }
+
+    static func apply(_ op: ScalarUnaryOp, _ a: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch op {
+        case .neg: for i in 0..<n { out[i] = -a[i] }
+        case .abs: for i in 0..<n { out[i] = Swift.abs(a[i]) }
+        case .exp: for i in 0..<n { out[i] = Foundation.exp(a[i]) }
+        case .log: for i in 0..<n { out[i] = Foundation.log(a[i]) }
+        case .sqrt: for i in 0..<n { out[i] = a[i].squareRoot() }
+        case .tanh: for i in 0..<n { out[i] = Foundation.tanh(a[i]) }
+        case .erf: for i in 0..<n { out[i] = Foundation.erf(a[i]) }
+        case .not: for i in 0..<n { out[i] = a[i] == 0 ? 1 : 0 }
+        }
+    }
+}
+
+extension Double: ScalarMath {
+    var double: Double { self }
+    var float: Float { Float(self) }
+
+    static func apply(_ op: ScalarUnaryOp, _ a: UnsafeMutablePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+        switch op {
+        case .neg: for i in 0..<n { out[i] = -a[i] }
+        case .abs: for i in 0..<n { out[i] = Swift.abs(a[i]) }
+        case .exp: for i in 0..<n { out[i] = Foundation.exp(a[i]) }
+        case .log: for i in 0..<n { out[i] = Foundation.log(a[i]) }
+        case .sqrt: for i in 0..<n { out[i] = a[i].squareRoot() }
+        case .tanh: for i in 0..<n { out[i] = Foundation.tanh(a[i]) }
+        case .erf: for i in 0..<n { out[i] = Foundation.erf(a[i]) }
+        case .not: for i in 0..<n { out[i] = a[i] == 0 ? 1 : 0 }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import COpenBLAS
+import DLMGraph
+
+/// Matrix multiplication, convolution (im2col + GEMM) and pooling.
+enum LinearAlgebraKernels {
+    /// Row-major C[M, N] = A[M, K] · B[K, N] (+ beta·C), through OpenBLAS for floats.
+    static func gemm(_ dtype: DType, m: Int, n: Int, k: Int, a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
+                     c: UnsafeMutableRawPointer, ldc: Int, accumulate: Bool = false) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            if !accumulate { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * ldc * dtype.byteSize) }
+            return
+        }
+        switch dtype {
+        case .f32:
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                        a.assumingMemoryBound(to: Float.self), Int32(lda), b.assumingMemoryBound(to: Float.self), Int32(ldb),
+                        accumulate ? 1 : 0, c.assumingMemoryBound(to: Float.self), Int32(ldc))
+        case .f64:
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                        a.assumingMemoryBound(to: Double.self), Int32(lda), b.assumingMemoryBound(to: Double.self), Int32(ldb),
+                        accumulate ? 1 : 0, c.assumingMemoryBound(to: Double.self), Int32(ldc))
+        default:
+            // Integers: exact (wrapping) loops; rare in models, so kept simple.
+            let av = BufferView(pointer: UnsafeMutableRawPointer(mutating: a), dtype: dtype, shape: [m * lda])
+            let bv = BufferView(pointer: UnsafeMutableRawPointer(mutating: b), dtype: dtype, shape: [k * ldb])
+            let cv = BufferView(pointer: c, dtype: dtype, shape: [m * ldc])
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = accumulate ? BufferView.integer(cv.load(i * ldc + j)) : 0
+                    for p in 0..<k {
+                        sum = sum &+ BufferView.integer(av.load(i * lda + p)) &* BufferView.integer(bv.load(p * ldb + j))
+                    }
+                    cv.store(Double(sum), at: i * ldc + j)
+                }
+            }
+        }
+    }
+
+    static func matmul(_ a: BufferView, _ b: BufferView, _ out: BufferView, pool: ThreadPool) {
+        let rank = a.shape.count
+        let m = a.shape[rank - 2], k = a.shape[rank - 1], n = b.shape[rank - 1]
+        let batch = a.shape.dropLast(2).reduce(1, *)
+        let size = a.dtype.byteSize
+        for i in 0..<batch {
+            gemm(a.dtype, m: m, n: n, k: k, a: a.pointer + i * m * k * size, lda: k, b: b.pointer + i * k * n * size, ldb: n,
+                 c: out.pointer + i * m * n * size, ldc: n)
+        }
+    }
+
+    /// Convolution geometry read from a node's attributes.
+    struct Window {
+        let kh: Int, kw: Int
+        let sh: Int, sw: Int
+        let dh: Int, dw: Int
+        let top: Int, left: Int
+
+        init(_ attributes: [String: Attribute], kernel: (Int, Int)) throws {
+            guard case .ints(let strides)? = attributes["strides"], strides.count == 2,
+                  case .ints(let padding)? = attributes["padding"], padding.count == 4 else {
+                throw RuntimeError("internal: window op without strides/padding")
+            }
+            var dilations = [1, 1]
+            if case .ints(let d)? = attributes["dilations"], d.count == 2 { dilations = d }
+            (kh, kw) = kernel
+            (sh, sw) = (strides[0], strides[1])
+            (dh, dw) = (dilations[0], dilations[1])
+            (top, left) = (padding[0], padding[2])
+        }
+    }
+
+    static func conv2d(_ x: BufferView, _ w: BufferView, _ out: BufferView, _ attributes: [String: Attribute],
+                       workspace: Workspace, pool: ThreadPool) throws {
+        guard x.dtype.isFloatingPoint else { throw RuntimeError("conv2d needs floating-point tensors") }
+        let (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let window = try Window(attributes, kernel: (w.shape[0], w.shape[1]))
+        let filters = w.shape[3]
+        let (oh, ow) = (out.shape[1], out.shape[2])
+        let rows = batch * oh * ow
+        let depth = window.kh * window.kw * channels
+        let size = x.dtype.byteSize
+        let pointwise = window.kh == 1 && window.kw == 1 && window.sh == 1 && window.sw == 1 && window.top == 0 && window.left == 0
+            && oh == height && ow == width
+        if pointwise {
+            gemm(x.dtype, m: rows, n: filters, k: channels, a: x.pointer, lda: channels, b: w.pointer, ldb: filters,
+                 c: out.pointer, ldc: filters)
+            return
+        }
+        // im2col: one row per output pixel holding its receptive field in (kh, kw, c) order,
+        // which matches the HWIO filter's row order, so one GEMM does the whole convolution.
+        nonisolated(unsafe) let columns = workspace.allocate(rows * depth * size)
+        nonisolated(unsafe) let src = x.pointer
+        pool.parallelFor(batch * oh, minimumWork: 4) { range in
+            for row in range {
+                let n = row / oh, y = row % oh
+                for xo in 0..<ow {
+                    var dst = columns + ((row * ow + xo) * depth) * size
+                    for ky in 0..<window.kh {
+                        let iy = y * window.sh + ky * window.dh - window.top
+                        for kx in 0..<window.kw {
+                            let ix = xo * window.sw + kx * window.dw - window.left
+                            if iy >= 0 && iy < height && ix >= 0 && ix < width {
+                                dst.copyMemory(from: src + (((n * height + iy) * width + ix) * channels) * size, byteCount: channels * size)
+                            } else {
+                                dst.initializeMemory(as: UInt8.self, repeating: 0, count: channels * size)
+                            }
+                            dst += channels * size
+                        }
+                    }
+                }
+            }
+        }
+        gemm(x.dtype, m: rows, n: filters, k: depth, a: columns, lda: depth, b: w.pointer, ldb: filters, c: out.pointer, ldc: filters)
+    }
+
+    static func pool2d(_ x: BufferView, _ out: BufferView, _ attributes: [String: Attribute], pool: ThreadPool) throws {
+        guard case .string(let kind)? = attributes["kind"], case .ints(let size)? = attributes["window"], size.count == 2 else {
+            throw RuntimeError("internal: pool2d without kind/window")
+        }
+        let window = try Window(attributes, kernel: (size[0], size[1]))
+        let isMax = kind == "max"
+        switch x.dtype {
+        case .f32: poolWindows(Float.self, x, out, window, isMax: isMax, pool: pool)
+        case .f64: poolWindows(Double.self, x, out, window, isMax: isMax, pool: pool)
+        default: throw RuntimeError("pool2d needs floating-point tensors")
+        }
+    }
+
+    private static func poolWindows<T: ScalarMath>(_: T.Type, _ x: BufferView, _ out: BufferView, _ window: Window, isMax: Bool, pool: ThreadPool) {
+        let (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (out.shape[1], out.shape[2])
+        let src = x.typed(T.self), dst = out.typed(T.self)
+        nonisolated(unsafe) let (input, output) = (src, dst)
+        pool.parallelFor(batch * oh, minimumWork: 8) { range in
+            for row in range {
+                let n = row / oh, y = row % oh
+                for xo in 0..<ow {
+                    let o = output + ((row * ow + xo) * channels)
+                    for c in 0..<channels { o[c] = isMax ? -T.infinity : 0 }
+                    var cells = 0
+                    for ky in 0..<window.kh {
+                        let iy = y * window.sh + ky - window.top
+                        guard iy >= 0 && iy < height else { continue }
+                        for kx in 0..<window.kw {
+                            let ix = xo * window.sw + kx - window.left
+                            guard ix >= 0 && ix < width else { continue }
+                            cells += 1
+                            let i = input + (((n * height + iy) * width + ix) * channels)
+                            if isMax {
+                                for c in 0..<channels where i[c] > o[c] || i[c].isNaN { o[c] = i[c] }
+                            } else {
+                                for c in 0..<channels { o[c] += i[c] }
+                            }
+                        }
+                    }
+                    if !isMax {
+                        let scale = cells > 0 ? 1 / T(Double(cells)) : 0
+                        for c in 0..<channels { o[c] *= scale }
+                    }
+                }
+            }
+        }
+    }
+}
