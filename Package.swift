@@ -36,6 +36,12 @@ let package = Package(
             dependencies: ["DLMSyntax", "DLMGraph"],
             path: "benchmarks/FrontendBench"
         ),
+        // Interpreter latency on the reference models.
+        .executableTarget(
+            name: "runtime-bench",
+            dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"],
+            path: "benchmarks/RuntimeBench"
+        ),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
         .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden"]),
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMRuntime"]),

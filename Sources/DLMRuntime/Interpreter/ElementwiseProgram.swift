@@ -86,32 +86,49 @@ struct ElementwiseProgram: Sendable {
     private func runChunks<T: ScalarMath>(_: T.Type, _ chunkRange: Range<Int>, count: Int, inputs: [BufferView],
                                           output: BufferView, integer: Bool) {
         let registerCount = instructions.count
-        withUnsafeTemporaryAllocation(of: T.self, capacity: registerCount * Self.chunk) { registers in
-            guard let base = registers.baseAddress else { return }
-            for chunkIndex in chunkRange {
-                let start = chunkIndex * Self.chunk
-                let n = min(Self.chunk, count - start)
-                for (r, instruction) in instructions.enumerated() {
-                    let out = base + r * Self.chunk
-                    switch instruction {
-                    case .load(let index):
-                        load(inputs[index], from: start, count: n, into: out)
-                    case .constant(let value):
+        withUnsafeTemporaryAllocation(of: T.self, capacity: registerCount * Self.chunk) { scratch in
+            guard let base = scratch.baseAddress else { return }
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<T>.self, capacity: registerCount) { registers in
+                // Each register points at its scratch chunk; constants are filled once, and
+                // loads of inputs already in the working type point straight into the input.
+                for r in 0..<registerCount {
+                    registers[r] = base + r * Self.chunk
+                    if case .constant(let value) = instructions[r] {
                         let v = T(value)
-                        for i in 0..<n { out[i] = v }
-                    case .unary(let op, let a):
-                        T.apply(op, base + a * Self.chunk, out, n)
-                    case .binary(let op, let a, let b):
-                        T.apply(op, base + a * Self.chunk, base + b * Self.chunk, out, n, integer: integer)
-                    case .select(let c, let a, let b):
-                        let cp = base + c * Self.chunk, ap = base + a * Self.chunk, bp = base + b * Self.chunk
-                        for i in 0..<n { out[i] = cp[i] != 0 ? ap[i] : bp[i] }
-                    case .cast(let a, let dtype):
-                        let ap = base + a * Self.chunk
-                        for i in 0..<n { out[i] = T(ScalarConversion.convert(ap[i].double, to: dtype)) }
+                        for i in 0..<Self.chunk { registers[r][i] = v }
                     }
                 }
-                store(base + (registerCount - 1) * Self.chunk, into: output, at: start, count: n)
+                for chunkIndex in chunkRange {
+                    let start = chunkIndex * Self.chunk
+                    let n = min(Self.chunk, count - start)
+                    for (r, instruction) in instructions.enumerated() {
+                        let out = base + r * Self.chunk
+                        switch instruction {
+                        case .load(let index):
+                            let input = inputs[index]
+                            if T.self == Float.self && input.dtype == .f32 {
+                                registers[r] = UnsafeMutableRawPointer(input.typed(Float.self) + start).assumingMemoryBound(to: T.self)
+                            } else if T.self == Double.self && input.dtype == .f64 {
+                                registers[r] = UnsafeMutableRawPointer(input.typed(Double.self) + start).assumingMemoryBound(to: T.self)
+                            } else {
+                                load(input, from: start, count: n, into: out)
+                            }
+                        case .constant:
+                            break
+                        case .unary(let op, let a):
+                            T.apply(op, registers[a], out, n)
+                        case .binary(let op, let a, let b):
+                            T.apply(op, registers[a], registers[b], out, n, integer: integer)
+                        case .select(let c, let a, let b):
+                            let cp = registers[c], ap = registers[a], bp = registers[b]
+                            for i in 0..<n { out[i] = cp[i] != 0 ? ap[i] : bp[i] }
+                        case .cast(let a, let dtype):
+                            let ap = registers[a]
+                            for i in 0..<n { out[i] = T(ScalarConversion.convert(ap[i].double, to: dtype)) }
+                        }
+                    }
+                    store(registers[registerCount - 1], into: output, at: start, count: n)
+                }
             }
         }
     }
@@ -144,7 +161,11 @@ struct ElementwiseProgram: Sendable {
         switch view.dtype {
         case .f32:
             let p = view.typed(Float.self) + start
-            for i in 0..<n { p[i] = values[i].float }
+            if T.self == Float.self {
+                if UnsafeMutableRawPointer(p) != UnsafeMutableRawPointer(values) { UnsafeMutableRawPointer(p).copyMemory(from: values, byteCount: n * 4) }
+            } else {
+                for i in 0..<n { p[i] = values[i].float }
+            }
         case .f64:
             let p = view.typed(Double.self) + start
             for i in 0..<n { p[i] = values[i].double }
@@ -200,8 +221,9 @@ extension ScalarMath {
                 for i in 0..<n { out[i] = a[i] / b[i] }
             }
         case .pow: for i in 0..<n { out[i] = Self(Foundation.pow(a[i].double, b[i].double)) }
-        case .max: for i in 0..<n { out[i] = a[i].isNaN || b[i].isNaN ? .nan : (a[i] > b[i] ? a[i] : b[i]) }
-        case .min: for i in 0..<n { out[i] = a[i].isNaN || b[i].isNaN ? .nan : (a[i] < b[i] ? a[i] : b[i]) }
+        // NaN-propagating and branch-free, so the loops vectorise.
+        case .max: for i in 0..<n { out[i] = (a[i] >= b[i] || a[i].isNaN) ? a[i] : b[i] }
+        case .min: for i in 0..<n { out[i] = (a[i] <= b[i] || a[i].isNaN) ? a[i] : b[i] }
         case .eq: for i in 0..<n { out[i] = a[i] == b[i] ? 1 : 0 }
         case .ne: for i in 0..<n { out[i] = a[i] != b[i] ? 1 : 0 }
         case .lt: for i in 0..<n { out[i] = a[i] < b[i] ? 1 : 0 }

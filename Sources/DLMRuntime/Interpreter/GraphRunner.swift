@@ -1,4 +1,6 @@
 import DLMGraph
+import Dispatch
+import Foundation
 
 /// Runs one graph on buffers: binds symbolic sizes, allocates results in a
 /// workspace, and dispatches each node to its kernel. Elementwise programs
@@ -8,6 +10,8 @@ final class GraphRunner {
     private let programs: [Int: ElementwiseProgram]
     private var bodies: [Int: GraphRunner] = [:]
     let workspace = Workspace()
+    /// Per-op-kind time in nanoseconds, collected when `DLMC_PROFILE` is set.
+    nonisolated(unsafe) static var profile: [String: UInt64]? = ProcessInfo.processInfo.environment["DLMC_PROFILE"] != nil ? [:] : nil
 
     init(graph: Graph) {
         self.graph = graph
@@ -57,7 +61,13 @@ final class GraphRunner {
                 values[result] = view
                 outputs.append(view)
             }
-            try execute(node, index: index, inputs: inputs, outputs: outputs, bindings: bindings, pool: pool)
+            if Self.profile != nil {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try execute(node, index: index, inputs: inputs, outputs: outputs, bindings: bindings, pool: pool)
+                Self.profile?[node.op.rawValue, default: 0] += DispatchTime.now().uptimeNanoseconds - start
+            } else {
+                try execute(node, index: index, inputs: inputs, outputs: outputs, bindings: bindings, pool: pool)
+            }
         }
         return try graph.outputs.map { output in
             guard let view = values[output] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
@@ -106,4 +116,11 @@ final class GraphRunner {
             throw RuntimeError("internal: elementwise op \(node.op.rawValue) has no compiled program")
         }
     }
+}
+
+/// Time spent per op kind, collected when the `DLMC_PROFILE` environment
+/// variable is set (benchmarks print it).
+public enum RuntimeProfile {
+    /// Nanoseconds per op name since the process started, or `nil` when not profiling.
+    public static var snapshot: [String: UInt64]? { GraphRunner.profile }
 }

@@ -97,6 +97,14 @@ enum LinearAlgebraKernels {
                     var dst = columns + ((row * ow + xo) * depth) * size
                     for ky in 0..<window.kh {
                         let iy = y * window.sh + ky * window.dh - window.top
+                        let x0 = xo * window.sw - window.left
+                        // Fast path: the whole kernel row is inside the image and contiguous.
+                        if window.dw == 1 && iy >= 0 && iy < height && x0 >= 0 && x0 + window.kw <= width {
+                            let run = window.kw * channels * size
+                            dst.copyMemory(from: src + (((n * height + iy) * width + x0) * channels) * size, byteCount: run)
+                            dst += run
+                            continue
+                        }
                         for kx in 0..<window.kw {
                             let ix = xo * window.sw + kx * window.dw - window.left
                             if iy >= 0 && iy < height && ix >= 0 && ix < width {
@@ -136,7 +144,6 @@ enum LinearAlgebraKernels {
                 let n = row / oh, y = row % oh
                 for xo in 0..<ow {
                     let o = output + ((row * ow + xo) * channels)
-                    for c in 0..<channels { o[c] = isMax ? -T.infinity : 0 }
                     var cells = 0
                     for ky in 0..<window.kh {
                         let iy = y * window.sh + ky - window.top
@@ -144,17 +151,22 @@ enum LinearAlgebraKernels {
                         for kx in 0..<window.kw {
                             let ix = xo * window.sw + kx - window.left
                             guard ix >= 0 && ix < width else { continue }
-                            cells += 1
                             let i = input + (((n * height + iy) * width + ix) * channels)
-                            if isMax {
-                                for c in 0..<channels where i[c] > o[c] || i[c].isNaN { o[c] = i[c] }
+                            if cells == 0 {
+                                o.update(from: i, count: channels)
+                            } else if isMax {
+                                // NaN-propagating max, branch-free so it vectorises.
+                                for c in 0..<channels { o[c] = (o[c] >= i[c] || o[c].isNaN) ? o[c] : i[c] }
                             } else {
                                 for c in 0..<channels { o[c] += i[c] }
                             }
+                            cells += 1
                         }
                     }
-                    if !isMax {
-                        let scale = cells > 0 ? 1 / T(Double(cells)) : 0
+                    if cells == 0 {
+                        for c in 0..<channels { o[c] = isMax ? -T.infinity : 0 }
+                    } else if !isMax && cells > 1 {
+                        let scale = 1 / T(Double(cells))
                         for c in 0..<channels { o[c] *= scale }
                     }
                 }

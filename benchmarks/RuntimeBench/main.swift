@@ -1,0 +1,122 @@
+// Interpreter latency on the reference models, median of many runs.
+//
+//   swift run -c release runtime-bench [--json] [--iterations N]
+//
+// Prints one row per model and batch size. `benchmarks/compare_runtime.py`
+// runs this and ONNX Runtime / PyTorch on the same inputs in one go and
+// prints the ratios.
+
+import DLMGraph
+import DLMRuntime
+import DLMSyntax
+import Foundation
+
+struct Case {
+    let name: String
+    let file: String
+    let input: String
+    let shape: (Int) -> [Int]
+    let integerInputs: Int?
+}
+
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let cases = [
+    Case(name: "mlp", file: "examples/mlp.dlm", input: "x", shape: { [$0, 784] }, integerInputs: nil),
+    Case(name: "cnn", file: "examples/mnist_cnn_a.dlm", input: "x", shape: { [$0, 28, 28, 1] }, integerInputs: nil),
+    Case(name: "gru", file: "benchmarks/models/gru_classifier.dlm", input: "tokens", shape: { [$0, 100] }, integerInputs: 10000),
+    Case(name: "lstm", file: "benchmarks/models/lstm_classifier.dlm", input: "x", shape: { [$0, 100, 32] }, integerInputs: nil),
+]
+
+let arguments = CommandLine.arguments
+let json = arguments.contains("--json")
+let iterations = arguments.firstIndex(of: "--iterations").flatMap { Int(arguments[$0 + 1]) } ?? 50
+let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
+
+func lower(_ path: String) throws -> Graph {
+    let diagnostics = DiagnosticEngine()
+    let text = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+    let unit = Parser.parse(SourceFile(path: path, text: text), diagnostics: diagnostics)
+    let module = Lowering.lower(unit, diagnostics: diagnostics)
+    guard let graph = module.models.first?.graph, !diagnostics.hasErrors else {
+        throw RuntimeError(DiagnosticRenderer().render(diagnostics.diagnostics))
+    }
+    return graph
+}
+
+/// The benchmark's inputs, reproducible in Python: see compare_runtime.py.
+func input(_ c: Case, batch: Int) throws -> Tensor {
+    let shape = c.shape(batch)
+    let count = shape.reduce(1, *)
+    var random = RandomSource(seed: 42)
+    if let vocabulary = c.integerInputs {
+        return try Tensor(dtype: .i32, shape: shape, values: (0..<count).map { _ in Double(random.next() % UInt64(vocabulary)) })
+    }
+    return try Tensor(shape: shape, scalars: (0..<count).map { _ in Float(random.unit()) })
+}
+
+func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+/// sgemm GFLOPS through the interpreter's GEMM path (OpenBLAS), square sizes and the CNN's conv2 shape.
+func sgemmRows() throws -> [[String: Any]] {
+    var rows: [[String: Any]] = []
+    let shapes = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (7744, 64, 288)]
+    for (m, n, k) in shapes {
+        let a = try Tensor(shape: [m, k], scalars: [Float](repeating: 0.5, count: m * k))
+        let b = try Tensor(shape: [k, n], scalars: [Float](repeating: 0.25, count: k * n))
+        let graph = Graph(name: "sgemm")
+        let x = graph.addInput(name: "a", type: TensorType(.f32, Shape([.constant(m), .constant(k)])))
+        let y = graph.addInput(name: "b", type: TensorType(.f32, Shape([.constant(k), .constant(n)])))
+        graph.outputs = [try graph.emit(.matmul, [x, y])]
+        graph.outputNames = [nil]
+        let interpreter = try Interpreter(graph: graph, parameters: [:])
+        _ = try interpreter.run(["a": a, "b": b])
+        var times: [Double] = []
+        let budget = DispatchTime.now().uptimeNanoseconds + 2_000_000_000
+        while times.count < 5 || (times.count < 50 && DispatchTime.now().uptimeNanoseconds < budget) {
+            times.append(try milliseconds { _ = try interpreter.run(["a": a, "b": b]) })
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        let gflops = 2 * Double(m) * Double(n) * Double(k) / (median * 1e6)
+        rows.append(["model": "sgemm", "m": m, "n": n, "k": k, "median_ms": median, "gflops": gflops])
+        if !json { print(String(format: "sgemm %5d×%5d×%5d %9.3f ms %7.1f GFLOPS", m, n, k, median, gflops)) }
+    }
+    return rows
+}
+
+var rows: [[String: Any]] = []
+if arguments.contains("--sgemm") { rows += try sgemmRows() }
+if !json { print("model  batch   median ms      min ms") }
+for c in cases where only == nil || only == c.name {
+    let graph = try lower(c.file)
+    let interpreter = try Interpreter(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0))
+    for batch in [1, 64] {
+        let x = try input(c, batch: batch)
+        let inputs = [c.input: x]
+        for _ in 0..<3 { _ = try interpreter.run(inputs) }
+        var times: [Double] = []
+        // Enough runs for a stable median, bounded in time for the slow cases.
+        let budget = DispatchTime.now().uptimeNanoseconds + 3_000_000_000
+        while times.count < iterations && (times.count < 5 || DispatchTime.now().uptimeNanoseconds < budget) {
+            times.append(try milliseconds { _ = try interpreter.run(inputs) })
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        rows.append(["model": c.name, "batch": batch, "median_ms": median, "min_ms": times[0], "runs": times.count])
+        if !json { print(String(format: "%-6@ %5d %11.3f %11.3f", c.name as NSString, batch, median, times[0])) }
+    }
+}
+if let profile = RuntimeProfile.snapshot {
+    let total = profile.values.reduce(0, +)
+    for (op, ns) in profile.sorted(by: { $0.value > $1.value }) {
+        print(String(format: "  %-10@ %8.1f ms %5.1f%%", op as NSString, Double(ns) / 1e6, 100 * Double(ns) / Double(max(1, total))))
+    }
+}
+if json {
+    let data = try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
