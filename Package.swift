@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "DLMSyntax", targets: ["DLMSyntax"]),
         .library(name: "DLMGraph", targets: ["DLMGraph"]),
         .library(name: "DLMRuntime", targets: ["DLMRuntime"]),
+        .library(name: "DLMPasses", targets: ["DLMPasses"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,6 +19,8 @@ let package = Package(
         .target(name: "DLMSyntax"),
         // Graph IR, op registry, verifier, printer/parser, lowering from the AST.
         .target(name: "DLMGraph", dependencies: ["DLMSyntax"]),
+        // Pass manager and graph passes: simplification, folding, fusion, memory planning.
+        .target(name: "DLMPasses", dependencies: ["DLMGraph", "DLMRuntime"]),
         // CBLAS from Debian's libopenblas-dev.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         // Tensors, data and weight formats, the interpreter.
@@ -26,7 +29,7 @@ let package = Package(
         .executableTarget(
             name: "dlmc",
             dependencies: [
-                "DLMSyntax", "DLMGraph", "DLMRuntime",
+                "DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,7 +47,8 @@ let package = Package(
         ),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
         .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden"]),
-        .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMRuntime"]),
+        .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"]),
+        .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
     ],
     swiftLanguageModes: [.v6]

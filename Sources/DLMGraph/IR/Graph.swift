@@ -64,6 +64,10 @@ public final class Graph: @unchecked Sendable, CustomStringConvertible {
         parameterIndex[name].map { parameters[$0] }
     }
 
+    /// Allocates an unnamed value of `type` with no defining node yet (for
+    /// passes that build a new node list and install it with `replaceNodes`).
+    public func makeValue(_ type: TensorType) -> ValueID { newValue(type, name: nil) }
+
     private func newValue(_ type: TensorType, name: String?) -> ValueID {
         let id = ValueID(index: valueTypes.count)
         valueTypes.append(type)
