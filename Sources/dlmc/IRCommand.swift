@@ -1,15 +1,20 @@
 import ArgumentParser
 import DLMGraph
+import DLMPasses
 import DLMSyntax
 import Foundation
 
 extension DLMC {
-    /// `dlmc ir`: print the graph IR of a model.
+    /// `dlmc ir`: print the graph IR of a model, optionally after optimisation.
     struct IR: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ir",
             abstract: "Print the graph IR of the models in a .dlm file.",
-            discussion: "The textual IR is stable enough for golden tests and can be read back by the IR parser."
+            discussion: """
+            The textual IR is stable enough for golden tests and can be read back by the IR parser. \
+            With -O1/-O2 or --passes, the graph is optimised first; --print-after shows it after chosen passes \
+            and --stats reports what each pass did.
+            """
         )
 
         @ArgumentParser.Argument(help: "The .dlm file.")
@@ -18,11 +23,36 @@ extension DLMC {
         @Option(name: .long, help: "Print only this model (default: every model in the file).")
         var model: String?
 
+        @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimisation level: 0, 1 or 2.", valueName: "level"))
+        var level: Int = 0
+
+        @Option(name: .long, help: "A custom pass list instead of -O, e.g. simplify,fold,cse,dce.")
+        var passes: String?
+
+        @Option(name: .long, help: "Compile for inference (dropout is removed) or training.")
+        var mode: CompilationMode = .inference
+
+        @Option(name: .customLong("print-after"), help: "Print the IR after this pass (or 'all').")
+        var printAfter: String?
+
+        @Flag(name: .long, help: "Print per-pass statistics (ops removed, time) to stderr.")
+        var stats = false
+
         @Flag(name: .customLong("locations"), help: "Annotate each op with the source location it came from.")
         var locations = false
 
         @Flag(name: .customLong("debug-diagnostic-names"), help: "Append each diagnostic's stable identifier.")
         var debugDiagnosticNames = false
+
+        func validate() throws {
+            guard (0...2).contains(level) else { throw ValidationError("-O takes 0, 1 or 2, not \(level)") }
+            if let printAfter, printAfter != "all", Pipeline.registry[printAfter] == nil {
+                throw ValidationError("unknown pass '\(printAfter)' for --print-after (passes: \(Pipeline.registry.keys.sorted().joined(separator: ", ")))")
+            }
+            if let passes {
+                do { _ = try Pipeline.parse(passes) } catch { throw ValidationError("\(error)") }
+            }
+        }
 
         mutating func run() throws {
             var frontend = Frontend()
@@ -37,8 +67,33 @@ extension DLMC {
             }
             frontend.flushDiagnostics()
             if frontend.diagnostics.hasErrors { throw ExitCode(1) }
+
             let printer = GraphPrinter(printsLocations: locations)
-            print(models.map { printer.print($0.graph) }.joined(separator: "\n"), terminator: "")
+            let pipeline = try passes.map(Pipeline.parse) ?? Pipeline.level(level)
+            var output: [String] = []
+            for model in models {
+                var manager = PassManager(pipeline: pipeline, mode: mode)
+                let printAfter = self.printAfter
+                manager.afterPass = { pass, graph in
+                    if printAfter == "all" || printAfter == pass {
+                        print("// after \(pass)\n" + printer.print(graph), terminator: "")
+                    }
+                }
+                let nodesBefore = model.graph.nodes.count
+                let records = try manager.run(model.graph)
+                if stats {
+                    var report = "// \(model.name): \(nodesBefore) ops before, \(model.graph.nodes.count) after\n"
+                    for record in records {
+                        report += String(format: "//   %-18@ removed %4d  ops after %4d  %8.3f ms\n",
+                                         record.pass as NSString, record.statistics.opsRemoved, record.nodesAfter, record.seconds * 1e3)
+                    }
+                    FileHandle.standardError.write(Data(report.utf8))
+                }
+                output.append(printer.print(model.graph))
+            }
+            print(output.joined(separator: "\n"), terminator: "")
         }
     }
 }
+
+extension CompilationMode: ExpressibleByArgument {}
