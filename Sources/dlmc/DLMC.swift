@@ -11,7 +11,7 @@ struct DLMC: ParsableCommand {
         Exit status: 0 on success, 1 when a program or file has errors, 2 on bad usage.
         """,
         version: "0.1.0",
-        subcommands: [Check.self, IR.self, Run.self, Init.self]
+        subcommands: [Check.self, IR.self, Run.self, Init.self, Doctor.self]
     )
 
     /// Runs the command, mapping usage errors to exit status 2 (ArgumentParser's default is 64).

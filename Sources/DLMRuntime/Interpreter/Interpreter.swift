@@ -37,6 +37,8 @@ public final class Interpreter {
         guard problems.isEmpty else { throw RuntimeError(problems.joined(separator: "\n")) }
         self.weights = weights
         runner = GraphRunner(graph: graph)
+        // One knob for both: our kernels' threads and OpenBLAS's.
+        BLAS.setThreads(pool.threads)
     }
 
     /// Fresh parameter values drawn from each parameter's initializer.

@@ -1,0 +1,33 @@
+import ArgumentParser
+import DLMRuntime
+import Foundation
+
+extension DLMC {
+    /// `dlmc doctor`: what dlmc will run on.
+    struct Doctor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Report the CPU, the BLAS library and its kernels, and the thread settings.",
+            discussion: "Warns when OpenBLAS runs generic kernels on a CPU with AVX2 or AVX-512."
+        )
+
+        @Option(name: .long, help: "Threads to configure (default: DLMC_THREADS or the machine's cores).")
+        var threads: Int?
+
+        mutating func run() throws {
+            let cpu = CPUFeatures.host()
+            let pool = threads.map(ThreadPool.init) ?? .default
+            BLAS.setThreads(pool.threads)
+            let environment = ProcessInfo.processInfo.environment
+            print("CPU:            \(cpu.modelName)")
+            print("cores:          \(cpu.cores)")
+            print("features:       \(cpu.flags.joined(separator: " "))")
+            print("BLAS:           \(BLAS.configuration)")
+            print("BLAS kernels:   \(BLAS.coreName)\(environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? " (detected)")")
+            print("BLAS threads:   \(BLAS.threads)")
+            print("dlmc threads:   \(pool.threads)\(environment["DLMC_THREADS"].map { " (DLMC_THREADS=\($0))" } ?? "")")
+            if let warning = BLAS.kernelWarning(cpu: cpu) {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
+        }
+    }
+}
