@@ -31,6 +31,7 @@ let arguments = CommandLine.arguments
 let json = arguments.contains("--json")
 let iterations = arguments.firstIndex(of: "--iterations").flatMap { Int(arguments[$0 + 1]) } ?? 50
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
+let batches = arguments.firstIndex(of: "--batch").flatMap { Int(arguments[$0 + 1]) }.map { [$0] } ?? [1, 64]
 
 func lower(_ path: String) throws -> Graph {
     let diagnostics = DiagnosticEngine()
@@ -94,7 +95,7 @@ if !json { print("model  batch   median ms      min ms") }
 for c in cases where only == nil || only == c.name {
     let graph = try lower(c.file)
     let interpreter = try Interpreter(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0))
-    for batch in [1, 64] {
+    for batch in batches {
         let x = try input(c, batch: batch)
         let inputs = [c.input: x]
         for _ in 0..<3 { _ = try interpreter.run(inputs) }
