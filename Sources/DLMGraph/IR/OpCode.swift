@@ -24,6 +24,8 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
     case dropout
     // Control.
     case scan
+    // Fusion groups, formed by the optimiser.
+    case fused
 
     /// The op's definition (built once, then cached).
     public var definition: OpDefinition {
@@ -47,6 +49,8 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
             StochasticOps.dropout
         case .scan:
             ControlOps.scan
+        case .fused:
+            FusionOps.fused
         }
     }
 

@@ -22,7 +22,7 @@ final class GraphRunner {
             }
         }
         self.programs = programs
-        for (index, node) in graph.nodes.enumerated() where node.op == .scan {
+        for (index, node) in graph.nodes.enumerated() where node.op == .scan || node.op == .fused {
             if let body = node.regions.first { bodies[index] = GraphRunner(graph: body) }
         }
     }
@@ -110,6 +110,13 @@ final class GraphRunner {
         case .scan:
             guard let body = bodies[index] else { throw RuntimeError("internal: scan without a body") }
             try ScanKernel.run(node, body: body, inputs: inputs, outputs: outputs, bindings: bindings, pool: pool, workspace: workspace)
+        case .fused:
+            guard let body = bodies[index] else { throw RuntimeError("internal: fused group without a body") }
+            var bound: [ValueID: BufferView] = [:]
+            for (input, view) in zip(body.graph.inputs, inputs) { bound[input] = view }
+            for (output, result) in zip(outputs, try body.run(bound, bindings: bindings, pool: pool)) {
+                output.pointer.copyMemory(from: result.pointer, byteCount: output.byteCount)
+            }
         case .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .sigmoid, .relu, .leakyRelu, .gelu, .erf, .logicalNot,
              .add, .sub, .mul, .div, .pow, .maximum, .minimum, .eq, .ne, .lt, .le, .gt, .ge, .logicalAnd, .logicalOr,
              .select, .cast:
