@@ -37,7 +37,7 @@ let package = Package(
             path: "benchmarks/FrontendBench"
         ),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
-        .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden"]),
+        .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden", "Diagnostics"]),
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMRuntime"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
     ],
