@@ -303,8 +303,10 @@ public struct Parser {
         let open = try expect(.leftBrace, "to begin the body of \(owner)")
         var statements: [Statement] = []
         while !check(.rightBrace) && current.kind != .endOfFile && !diagnostics.isFull {
-            // A declaration keyword at the start of a line means this block lost its '}'.
-            if current.startsLine, check(.model) || check(.layer) || check(.train) { break }
+            // A declaration keyword at the start of a line means this block lost
+            // its '}' (unless it is misused as a name: `model = …`).
+            if current.startsLine, check(.model) || check(.layer) || check(.train),
+               peek(1).kind != .punctuation(.equal) { break }
             do {
                 statements.append(try parseStatement())
                 try endStatement()
