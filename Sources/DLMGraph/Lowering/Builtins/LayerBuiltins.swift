@@ -70,9 +70,9 @@ extension Lowerer {
     /// The whole square root of `n` when `n` is a perfect square above 1.
     static func squareRoot(_ n: Int) -> Int? {
         guard n > 1 else { return nil }
-        var side = 1
-        while side * side < n { side += 1 }
-        return side * side == n ? side : nil
+        let side = Int(Double(n).squareRoot().rounded())
+        let (square, overflow) = side.multipliedReportingOverflow(by: side)
+        return !overflow && square == n ? side : nil
     }
 
     /// Records a `…_regularizer:` argument against a parameter name.
