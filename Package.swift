@@ -46,7 +46,7 @@ let package = Package(
             path: "benchmarks/RuntimeBench"
         ),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
-        .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden"]),
+        .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden", "Diagnostics"]),
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"]),
         .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),

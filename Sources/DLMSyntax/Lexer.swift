@@ -51,6 +51,7 @@ public struct Lexer {
                 return Token(kind: .punctuation(punctuation), range: range(start), text: punctuation.rawValue)
             }
             skipUnknownRun()
+            return Token(kind: .invalid, range: range(start), text: file.text(of: range(start)))
         }
     }
 
@@ -151,9 +152,12 @@ public struct Lexer {
         var value: [UInt8] = []
         while true {
             guard let b = peek(), b != UInt8(ascii: "\n") else {
+                // `name: "head)`: the quote belongs before the closing brackets the line ends with.
+                var close = position
+                while close > start + 1, Self.closesLine(bytes[close - 1]) { close -= 1 }
                 diagnostics.error(.unterminatedString, at: SourceRange(file: file, start: start, end: start + 1),
-                                  notes: [DiagnosticNote("add '\"' to close the string", at: range(start).endPoint)])
-                break
+                                  notes: [DiagnosticNote("add '\"' to close the string", at: SourceRange(file: file, start: close, end: close))])
+                return Token(kind: .invalid, range: range(start), text: file.text(of: range(start)))
             }
             position += 1
             if b == UInt8(ascii: "\"") { break }
@@ -198,6 +202,12 @@ public struct Lexer {
 
     static func isIdentifierStart(_ b: UInt8) -> Bool {
         (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || b == UInt8(ascii: "_")
+    }
+
+    /// Closing punctuation and blanks that usually end a line after a string.
+    static func closesLine(_ b: UInt8) -> Bool {
+        [UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: ";"),
+         UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains(b)
     }
 
     static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

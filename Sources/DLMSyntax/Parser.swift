@@ -16,6 +16,8 @@ public struct Parser {
     private var docs: [Int: [String]] = [:]
     private var index = 0
     private var depth = 0
+    /// Reserved words already reported as bound names; their uses parse as names.
+    private var reservedNames: Set<Keyword> = []
 
     /// Thrown internally to unwind to the nearest recovery point after an
     /// error has been reported.
@@ -71,7 +73,7 @@ public struct Parser {
     @discardableResult
     private mutating func expect(_ p: Punctuation, _ context: String, notes: [DiagnosticNote] = []) throws -> Token {
         if let token = accept(p) { return token }
-        fail(.expected("'\(p.rawValue)' \(context)", found: current.userDescription), at: errorRange, notes: notes)
+        failFound(.expected("'\(p.rawValue)' \(context)", found: current.userDescription), at: errorRange, notes: notes)
         throw Recover()
     }
 
@@ -83,7 +85,7 @@ public struct Parser {
         if case .keyword(let keyword) = current.kind {
             fail(.reservedWord(keyword.rawValue, context: context), at: current.range)
         } else {
-            fail(.expected(context, found: current.userDescription), at: errorRange)
+            failFound(.expected(context, found: current.userDescription), at: errorRange)
         }
         throw Recover()
     }
@@ -100,6 +102,13 @@ public struct Parser {
 
     private func fail(_ message: DiagnosticMessage, at range: SourceRange, notes: [DiagnosticNote] = []) {
         diagnostics.error(message, at: range, notes: notes)
+    }
+
+    /// Reports an "expected …, found <current token>" error, unless the current
+    /// token is text the lexer already rejected: one mistake, one error.
+    private func failFound(_ message: DiagnosticMessage, at range: SourceRange, notes: [DiagnosticNote] = []) {
+        if current.kind == .invalid { return }
+        fail(message, at: range, notes: notes)
     }
 
     private func range(from start: SourceRange) -> SourceRange {
@@ -119,7 +128,7 @@ public struct Parser {
                 case .keyword(.layer): declarations.append(.layer(try parseFunction(.layer, doc: doc)))
                 case .keyword(.train): declarations.append(.train(try parseTrain(doc: doc)))
                 default:
-                    fail(.expectedDeclaration(found: current.userDescription), at: current.range)
+                    failFound(.expectedDeclaration(found: current.userDescription), at: current.range)
                     throw Recover()
                 }
             } catch {
@@ -282,7 +291,7 @@ public struct Parser {
             try expect(.rightParen, "to close the dimension", notes: [DiagnosticNote("to match this '('", at: open.range)])
             return inner
         default:
-            fail(.expected("a dimension (a size like 28 or a name like B)", found: current.userDescription), at: errorRange)
+            failFound(.expected("a dimension (a size like 28 or a name like B)", found: current.userDescription), at: errorRange)
             throw Recover()
         }
     }
@@ -294,8 +303,10 @@ public struct Parser {
         let open = try expect(.leftBrace, "to begin the body of \(owner)")
         var statements: [Statement] = []
         while !check(.rightBrace) && current.kind != .endOfFile && !diagnostics.isFull {
-            // A declaration keyword at the start of a line means this block lost its '}'.
-            if current.startsLine, check(.model) || check(.layer) || check(.train) { break }
+            // A declaration keyword at the start of a line means this block lost
+            // its '}' (unless it is misused as a name: `model = …`).
+            if current.startsLine, check(.model) || check(.layer) || check(.train),
+               peek(1).kind != .punctuation(.equal) { break }
             do {
                 statements.append(try parseStatement())
                 try endStatement()
@@ -310,7 +321,7 @@ public struct Parser {
     /// Statements end at ';', at '}', or where the next token starts a new line.
     private mutating func endStatement() throws {
         if accept(.semicolon) != nil || check(.rightBrace) || current.startsLine || current.kind == .endOfFile { return }
-        fail(.expectedStatementEnd(found: current.userDescription), at: current.range)
+        failFound(.expectedStatementEnd(found: current.userDescription), at: current.range)
         throw Recover()
     }
 
@@ -353,6 +364,18 @@ public struct Parser {
 
     /// `statement = ( param stmt | return stmt | assignment ) [ ";" ] ;`
     private mutating func parseStatement() throws -> Statement {
+        // `param = …`: a reserved word used as a name. Report it once and
+        // parse on with it as the name, so its uses do not cascade.
+        if case .keyword(let keyword) = current.kind, keyword != .true, keyword != .false,
+           peek(1).kind == .punctuation(.equal) {
+            let token = advance()
+            fail(.reservedWord(keyword.rawValue, context: "value name"), at: token.range)
+            reservedNames.insert(keyword)
+            advance()
+            let value = try parseExpression()
+            return .assign(targets: [Identifier(token.text, range: token.range)], isTuple: false, value: value,
+                           range: token.range.union(value.range))
+        }
         switch current.kind {
         case .keyword(.param): return .param(try parseParam())
         case .keyword(.return):
@@ -396,7 +419,7 @@ public struct Parser {
                 let expr = try parseExpression()
                 fail(.unusedExpression, at: expr.range, notes: [DiagnosticNote("bind it with 'name = …' or return it with 'return …'")])
             } else {
-                fail(.expectedStatement(found: current.userDescription), at: current.range)
+                failFound(.expectedStatement(found: current.userDescription), at: current.range)
             }
             throw Recover()
         }
@@ -547,6 +570,9 @@ public struct Parser {
         case .keyword(.true), .keyword(.false):
             advance()
             return .bool(token.kind == .keyword(.true), token.range)
+        case .keyword(let keyword) where reservedNames.contains(keyword):
+            advance()
+            return .name(Identifier(token.text, range: token.range))
         case .identifier:
             advance()
             return .name(Identifier(token.text, range: token.range))
@@ -555,7 +581,7 @@ public struct Parser {
         case .punctuation(.leftBracket):
             return try parseList()
         default:
-            fail(.expectedExpression(found: token.userDescription), at: errorRange)
+            failFound(.expectedExpression(found: token.userDescription), at: errorRange)
             throw Recover()
         }
     }

@@ -11,6 +11,9 @@ public enum TokenKind: Hashable, Sendable {
     /// A `##` doc comment line (the lexer hands these to the parser, which
     /// attaches them to the next declaration).
     case docComment
+    /// Text the lexer could not turn into a token (already reported); the
+    /// parser skips the statement it appears in without a second error.
+    case invalid
     case endOfFile
 }
 
@@ -56,6 +59,7 @@ public struct Token: Sendable {
         case .keyword(let k): "'\(k.rawValue)'"
         case .punctuation(let p): "'\(p.rawValue)'"
         case .docComment: "doc comment"
+        case .invalid: "invalid text"
         case .endOfFile: "end of file"
         }
     }

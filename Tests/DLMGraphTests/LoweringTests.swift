@@ -113,6 +113,7 @@ import Testing
         test.dlm:2:14: error: shapes of '+' do not broadcast: f32[B, 10] and f32[N, 10] (size B vs N)
               return a + b
                        ^
+        note: 'B' and 'N' are independent sizes; if they are always equal, use one name for both
         1 error generated.
 
         """)

@@ -48,7 +48,7 @@ extension Lowerer {
             throw fail(.callNonFunction(callee.name), at: callee.range)
         }
         if let layer = layers[callee.name] {
-            return try expandLayer(layer, callee: callee, arguments: arguments, range: range)
+            return try expandLayer(layer, callee: callee, arguments: arguments, isPipelined: isPipelined, range: range)
         }
         guard let builtin = Builtins.table[callee.name] else {
             if Initializers.names.contains(callee.name) {
@@ -57,7 +57,8 @@ extension Lowerer {
             let candidates = Array(Builtins.table.keys) + Array(layers.keys)
             throw fail(.unknownFunction(callee.name), at: callee.range, notes: Suggestions.note(for: callee.name, among: candidates))
         }
-        let bound = try CallArguments(callee: callee, arguments: arguments, parameters: builtin.parameters, range: range, lowerer: self)
+        let bound = try CallArguments(callee: callee, arguments: arguments, parameters: builtin.parameters, range: range,
+                                      isPipelined: isPipelined, lowerer: self)
         guard let prefix = builtin.layerPrefix else { return try builtin.lower(self, bound) }
         // The input is lowered before the layer is named and its parameters
         // counted, so `x |> dense(128) |> dense(10)` names the layers in order.

@@ -17,10 +17,14 @@ final class CallArguments {
     private unowned let lowerer: Lowerer
     private var bound: [String: Argument] = [:]
     private var cache: [String: LoweredValue] = [:]
+    /// The parameter fed by `|>`: it has no source of its own at the call.
+    private var pipedName: String?
 
     /// Binds positional arguments in order and keyword arguments by name,
-    /// reporting unknown, duplicate, extra and missing arguments.
-    init(callee: Identifier, arguments: [Argument], parameters: [BuiltinParameter], range: SourceRange, lowerer: Lowerer) throws {
+    /// reporting unknown, duplicate, extra and missing arguments. For a
+    /// pipelined call the first argument is the value piped in.
+    init(callee: Identifier, arguments: [Argument], parameters: [BuiltinParameter], range: SourceRange,
+         isPipelined: Bool = false, lowerer: Lowerer) throws {
         self.callee = callee
         self.range = range
         self.lowerer = lowerer
@@ -41,6 +45,7 @@ final class CallArguments {
                     throw lowerer.fail(.tooManyArguments(callee.name, parameters.count), at: argument.value.range)
                 }
                 let name = parameters[positional].name
+                if isPipelined && positional == 0 { pipedName = name }
                 if let previous = bound[name] {
                     throw lowerer.fail(.duplicateArgument(name, callee.name), at: argument.value.range,
                                        notes: [DiagnosticNote("'\(name)' first given here", at: previous.range)])
@@ -57,8 +62,12 @@ final class CallArguments {
     /// Whether the caller gave `name`.
     func has(_ name: String) -> Bool { bound[name] != nil }
 
-    /// Where the caller wrote `name` (or the whole call when absent).
-    func range(of name: String) -> SourceRange { bound[name]?.value.range ?? callee.range }
+    /// Where the caller wrote `name` (the callee when absent or piped in:
+    /// in `x |> conv2d(…) |> dense(64)` a bad input is dense's fault).
+    func range(of name: String) -> SourceRange {
+        if name == pipedName { return callee.range }
+        return bound[name]?.value.range ?? callee.range
+    }
 
     /// The written expression of `name`, if given.
     func expression(_ name: String) -> Expr? { bound[name]?.value }
@@ -73,7 +82,12 @@ final class CallArguments {
     }
 
     private func mismatch(_ name: String, expected: String, got value: LoweredValue) -> LoweringAbort {
-        lowerer.fail(.argumentType(name, callee.name, expected, value.userDescription), at: range(of: name))
+        // `kernel: "3"`: a number in quotes.
+        var notes: [DiagnosticNote] = []
+        if case .string(let text) = value, Double(text) != nil {
+            notes.append(DiagnosticNote("remove the quotes: \(name): \(text)"))
+        }
+        return lowerer.fail(.argumentType(name, callee.name, expected, value.userDescription), at: range(of: name), notes: notes)
     }
 
     /// A tensor argument.

@@ -44,6 +44,7 @@ extension DiagnosticMessage {
     static func outOfRange(_ name: String, _ callee: String, _ range: String, _ value: String) -> Self { .init(id: "out_of_range", text: "argument '\(name)' of \(callee) must be in \(range), but got \(value)") }
     static func invalidChoice(_ name: String, _ callee: String, _ value: String, _ options: String) -> Self { .init(id: "invalid_choice", text: "'\(value)' is not a valid \(name) for \(callee) (expected \(options))") }
     static func invalidLayerName(_ name: String) -> Self { .init(id: "invalid_layer_name", text: "layer name \"\(name)\" may only contain letters, digits and '_'") }
+    static func duplicateLayerName(_ name: String) -> Self { .init(id: "duplicate_layer_name", text: "two layers are named '\(name)'; layer names must be unique") }
     static func duplicateParameter(_ name: String) -> Self { .init(id: "duplicate_parameter", text: "parameter '\(name)' is defined twice; give one of the layers another name") }
     static func unknownActivation(_ name: String) -> Self { .init(id: "unknown_activation", text: "unknown activation '\(name)'") }
     static let expectedInitializer = Self(id: "expected_initializer", text: "expected an initializer")
@@ -95,7 +96,7 @@ extension DiagnosticMessage {
 
     // MARK: Results
 
-    static func returnCount(_ name: String, _ expected: Int, _ got: String) -> Self { .init(id: "return_count", text: "'\(name)' must return \(expected) values, but returns \(got)") }
+    static func returnCount(_ kind: String, _ name: String, _ expected: Int, _ got: String) -> Self { .init(id: "return_count", text: "\(kind) '\(name)' must return \(expected) values, but returns \(got)") }
     static func returnNotTensor(_ name: String, _ got: String) -> Self { .init(id: "return_not_tensor", text: "'\(name)' must return tensors, but returns \(got)") }
     static func returnTypeMismatch(_ kind: String, _ name: String, _ expected: String, _ got: String, _ position: String) -> Self {
         .init(id: "return_type_mismatch", text: "\(kind) '\(name)' is declared to return \(expected) but returns \(got)\(position)")
@@ -113,6 +114,7 @@ extension DiagnosticMessage {
     static func trainValue(_ what: String, _ options: String) -> Self { .init(id: "train_value", text: "expected a \(what) (\(options))") }
     static func unknownTrainFunction(_ what: String, _ name: String, _ options: String) -> Self { .init(id: "unknown_train_function", text: "unknown \(what) '\(name)' (expected one of \(options))") }
     static func trainArgument(_ name: String, _ expected: String) -> Self { .init(id: "train_argument", text: "'\(name)' must be \(expected)") }
+    static func trainArgumentValue(_ name: String, _ expected: String, _ got: String) -> Self { .init(id: "train_argument", text: "'\(name)' must be \(expected), but is \(got)") }
     static func inlineRowCount(_ x: Int, _ y: Int) -> Self { .init(id: "inline_row_count", text: "inline data needs the same positive number of rows in x and y, but has \(x) and \(y)") }
 
     // MARK: Internal

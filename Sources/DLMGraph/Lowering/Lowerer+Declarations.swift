@@ -8,6 +8,7 @@ extension Lowerer {
         scopes = [Scope(namePrefix: "")]
         summary = []
         parameterRanges = [:]
+        explicitLayerNames = [:]
         regularizers = [:]
         defer { frames = []; scopes = [] }
 
@@ -27,6 +28,7 @@ extension Lowerer {
             if let previous = scope.values[parameter.name.name] {
                 diagnostics.error(.redefinition(parameter.name.name), at: parameter.name.range,
                                   notes: [DiagnosticNote("'\(parameter.name.name)' first defined here", at: previous.range)])
+                scope.poisoned.insert(parameter.name.name)
                 continue
             }
             let id = graph.addInput(name: parameter.name.name, type: type)
@@ -46,12 +48,13 @@ extension Lowerer {
     /// of its `return`, or `nil` after reporting why there is none.
     func lowerBody(_ decl: FunctionDecl) -> (value: LoweredValue, range: SourceRange)? {
         var returned: (value: LoweredValue, range: SourceRange)?
+        var returnStatement: SourceRange?
         var returnFailed = false
         for statement in decl.body {
             if diagnostics.isFull { return nil }
-            if let returned {
+            if let returnStatement {
                 diagnostics.error(.codeAfterReturn, at: statement.range,
-                                  notes: [DiagnosticNote("'return' is here", at: returned.range)])
+                                  notes: [DiagnosticNote("'return' is here", at: returnStatement)])
                 return nil
             }
             switch statement {
@@ -60,11 +63,11 @@ extension Lowerer {
             case .param(let param):
                 lowerParam(param)
             case .return(let expr, let range):
+                returnStatement = range
                 do {
-                    returned = (try lowerExpression(expr), range)
+                    returned = (try lowerExpression(expr), expr.range)
                 } catch {
                     returnFailed = true
-                    returned = (.tuple([]), range)
                 }
             }
         }
@@ -96,6 +99,8 @@ extension Lowerer {
             if let previous = scope.values[target.name] {
                 diagnostics.error(.redefinition(target.name), at: target.range,
                                   notes: [DiagnosticNote("'\(target.name)' first defined here", at: previous.range)])
+                // Which binding a later use means is unclear: abandon those uses quietly.
+                scope.poisoned.insert(target.name)
                 continue
             }
             guard let bound else {
@@ -115,6 +120,7 @@ extension Lowerer {
         if let previous = scope.values[name] {
             diagnostics.error(.redefinition(name), at: param.name.range,
                               notes: [DiagnosticNote("'\(name)' first defined here", at: previous.range)])
+            scope.poisoned.insert(name)
             return
         }
         do {
@@ -136,12 +142,18 @@ extension Lowerer {
         let values: [LoweredValue]
         if decl.result.isTuple {
             guard case .tuple(let elements) = result.value, elements.count == expected.count else {
-                diagnostics.error(.returnCount(decl.name.name, expected.count, Self.typeDescription(result.value)), at: result.range,
-                                  notes: [DiagnosticNote("result declared here", at: decl.result.range)])
+                diagnostics.error(.returnCount(decl.kind.rawValue, decl.name.name, expected.count, Self.countedDescription(result.value)),
+                                  at: result.range, notes: [DiagnosticNote("result declared here", at: decl.result.range)])
                 return nil
             }
             values = elements
         } else {
+            if case .tuple = result.value {
+                diagnostics.error(.returnTypeMismatch(decl.kind.rawValue, decl.name.name, expected[0].description,
+                                                      Self.countedDescription(result.value), ""),
+                                  at: result.range, notes: [DiagnosticNote("result type declared here", at: decl.result.range)])
+                return nil
+            }
             values = [result.value]
         }
         var tensors: [TensorRef] = []
@@ -161,6 +173,12 @@ extension Lowerer {
             tensors.append(tensor)
         }
         return tensors
+    }
+
+    /// A returned value as the result messages name it: "2 values (f32[B, 4], f32[B, 4])" or "one value, f32[B, 4]".
+    static func countedDescription(_ value: LoweredValue) -> String {
+        if case .tuple(let elements) = value { return "\(elements.count) values \(typeDescription(value))" }
+        return "one value, \(typeDescription(value))"
     }
 
     // MARK: Types

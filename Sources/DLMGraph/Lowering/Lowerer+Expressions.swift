@@ -34,8 +34,8 @@ extension Lowerer {
 
     /// Resolves a bare name: a bound value, a size, an element type, or something callable.
     func lookup(_ id: Identifier) throws -> LoweredValue {
-        if let bound = scope.values[id.name] { return bound.value }
         if scope.poisoned.contains(id.name) { throw LoweringAbort() }
+        if let bound = scope.values[id.name] { return bound.value }
         if let dim = scope.dims[id.name] { return .dim(dim) }
         if let dtype = DType(rawValue: id.name), dtype != .u8 { return .dtype(dtype) }
         if Builtins.table[id.name] != nil || layers[id.name] != nil || Initializers.names.contains(id.name) {

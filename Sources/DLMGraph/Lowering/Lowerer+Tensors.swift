@@ -37,8 +37,13 @@ extension Lowerer {
     func elementwise(_ op: OpCode, _ a: TensorRef, _ b: TensorRef, at range: SourceRange, symbol: String) throws -> TensorRef {
         switch Self.broadcastShape(a.type.shape, b.type.shape) {
         case .failure(let conflict):
+            // `[B, 10] + [N, 10]`: two names are two independent sizes.
+            var notes: [DiagnosticNote] = []
+            if conflict.lhs.constantValue == nil, conflict.rhs.constantValue == nil {
+                notes.append(DiagnosticNote("'\(conflict.lhs)' and '\(conflict.rhs)' are independent sizes; if they are always equal, use one name for both"))
+            }
             throw fail(.cannotBroadcast(symbol, a.type.description, b.type.description, conflict.lhs.description, conflict.rhs.description),
-                       at: range)
+                       at: range, notes: notes)
         case .success(let shape):
             let l = try broadcast(a, to: shape, at: range)
             let r = try broadcast(b, to: shape, at: range)

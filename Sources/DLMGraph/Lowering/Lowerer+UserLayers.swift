@@ -2,10 +2,11 @@ import DLMSyntax
 
 extension Lowerer {
     /// Expands a call of a user layer written with arguments in the caller's scope.
-    func expandLayer(_ layer: FunctionDecl, callee: Identifier, arguments: [Argument], range: SourceRange) throws -> LoweredValue {
+    func expandLayer(_ layer: FunctionDecl, callee: Identifier, arguments: [Argument], isPipelined: Bool, range: SourceRange) throws -> LoweredValue {
         let parameters = layer.parameters.map { BuiltinParameter(name: $0.name.name, isRequired: $0.defaultValue == nil) }
             + [BuiltinParameter(name: "name", isRequired: false)]
-        let bound = try CallArguments(callee: callee, arguments: arguments, parameters: parameters, range: range, lowerer: self)
+        let bound = try CallArguments(callee: callee, arguments: arguments, parameters: parameters, range: range,
+                                      isPipelined: isPipelined, lowerer: self)
         // Arguments are lowered in the caller's scope, before the layer's own scope opens.
         var values: [LoweredValue?] = []
         for parameter in layer.parameters {
@@ -169,6 +170,7 @@ extension Lowerer {
             frames = [GraphFrame(graph: graph)]
             scopes = [Scope(namePrefix: "")]
             parameterRanges = [:]
+            explicitLayerNames = [:]
             defer { frames = []; scopes = [] }
             for parameter in decl.parameters {
                 for symbol in Self.symbols(in: parameter.type) { scope.dims[symbol] = .symbol(symbol) }

@@ -65,6 +65,8 @@ final class Lowerer {
     var parameterTally: [(total: Int, frozen: Int)] = []
     /// Where each parameter of the model being lowered was created.
     var parameterRanges: [String: SourceRange] = [:]
+    /// Where each `name:` given to a layer of the model being lowered was written, by full name.
+    var explicitLayerNames: [String: SourceRange] = [:]
     /// Regularizers requested for parameters of the model being lowered.
     var regularizers: [String: Regularizer] = [:]
     /// User layers expanded at least once (the rest are checked on their own).
@@ -140,7 +142,12 @@ final class Lowerer {
             guard Self.isValidParameterName(explicit) else {
                 throw fail(.invalidLayerName(explicit), at: range)
             }
-            return scope.namePrefix + explicit
+            let full = scope.namePrefix + explicit
+            if let previous = explicitLayerNames[full] {
+                throw fail(.duplicateLayerName(explicit), at: range, notes: [DiagnosticNote("'\(explicit)' first used here", at: previous)])
+            }
+            explicitLayerNames[full] = range
+            return full
         }
         let count = (scope.counters[prefix] ?? 0) + 1
         scope.counters[prefix] = count

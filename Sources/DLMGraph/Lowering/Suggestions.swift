@@ -9,12 +9,13 @@ enum Suggestions {
     }
 
     /// The candidate with the smallest edit distance, within a third of the name's length.
+    /// A candidate sharing no letter with the name (`z` and `B`) is no typo.
     static func closest(to name: String, among candidates: [String]) -> String? {
         let limit = max(1, name.count / 3)
         var best: (String, Int)?
         for candidate in Set(candidates) where candidate != name && abs(candidate.count - name.count) <= limit {
             let d = distance(Array(name.lowercased()), Array(candidate.lowercased()))
-            if d <= limit, isBetter(candidate, d, than: best) {
+            if d <= limit, d < max(name.count, candidate.count), isBetter(candidate, d, than: best) {
                 best = (candidate, d)
             }
         }
@@ -26,18 +27,23 @@ enum Suggestions {
         return d < best.1 || (d == best.1 && candidate < best.0)
     }
 
-    /// Levenshtein distance.
+    /// Edit distance counting a swap of two neighbouring characters as one
+    /// edit (`Nte` → `Net`, `f23` → `f32`): optimal string alignment.
     static func distance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
+        var beforePrevious = [Int](repeating: 0, count: b.count + 1)
         var previous = Array(0...b.count)
         var current = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
             current[0] = i
             for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], beforePrevious[j - 2] + 1)
+                }
             }
-            swap(&previous, &current)
+            (beforePrevious, previous, current) = (previous, current, beforePrevious)
         }
         return previous[b.count]
     }

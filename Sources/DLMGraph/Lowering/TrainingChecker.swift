@@ -7,6 +7,12 @@ struct TrainingChecker {
 
     static let settings = ["data", "validate", "loss", "optimizer", "epochs", "steps", "batch", "metrics", "seed", "shuffle"]
     static let metrics = ["accuracy", "precision", "recall", "f1", "mse", "mae"]
+    /// A typical line for each required setting, shown when it is missing.
+    static let examples = [
+        "data": "data = csv(path: \"train.csv\", label: -1)",
+        "loss": "loss = sparse_categorical_crossentropy",
+        "optimizer": "optimizer = adam(lr: 0.001)",
+    ]
 
     private struct Invalid: Error {}
 
@@ -30,7 +36,8 @@ struct TrainingChecker {
             seen[key] = setting
         }
         for required in ["data", "loss", "optimizer"] where seen[required] == nil {
-            diagnostics.error(.missingTrainSetting(required, train.model.name), at: train.model.range)
+            diagnostics.error(.missingTrainSetting(required, train.model.name), at: train.model.range,
+                              notes: [DiagnosticNote("for example: \(Self.examples[required] ?? required)")])
             ok = false
         }
         func read<T>(_ key: String, _ parse: (Expr) throws -> T) -> T? {
@@ -121,14 +128,17 @@ struct TrainingChecker {
         return b
     }
 
-    private func integer(_ expr: Expr, _ name: String) throws -> Int {
-        guard case .integer(let v, _) = expr else { throw fail(.trainArgument(name, "a whole number"), at: expr.range) }
-        return v
+    private func integer(_ expr: Expr, _ name: String, expected: String = "a whole number") throws -> Int {
+        switch expr {
+        case .integer(let v, _): return v
+        case .negate(.integer(let v, _), _): return 0 &- v
+        default: throw fail(.trainArgument(name, expected), at: expr.range)
+        }
     }
 
     private func positiveInt(_ expr: Expr, _ name: String) throws -> Int {
-        let v = try integer(expr, name)
-        guard v > 0 else { throw fail(.trainArgument(name, "a positive whole number"), at: expr.range) }
+        let v = try integer(expr, name, expected: "a positive whole number")
+        guard v > 0 else { throw fail(.trainArgumentValue(name, "a positive whole number", String(v)), at: expr.range) }
         return v
     }
 

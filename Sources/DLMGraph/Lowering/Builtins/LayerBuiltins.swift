@@ -33,8 +33,9 @@ enum LayerBuiltins {
                 layer: "embedding", "Looks up a learned vector per integer id: [B, T] ids to [B, T, output_dim].") { lowerer, args in
             let x = try args.tensor("x")
             guard x.type.dtype.isInteger else {
+                let input = if case .name(let id)? = args.expression("x") { "'\(id.name)'" } else { "the input" }
                 throw lowerer.fail(.argumentType("x", "embedding", "integer ids (i32 or i64)", x.type.description), at: args.range(of: "x"),
-                                   notes: [DiagnosticNote("declare the input as i32[...]")])
+                                   notes: [DiagnosticNote("declare \(input) as i32\(x.type.shape)")])
             }
             let vocabulary = try args.size("input_dim"), width = try args.size("output_dim")
             let initializer = try args.initializer("embeddings_initializer", default: .uniform(low: -0.05, high: 0.05))
@@ -51,12 +52,27 @@ extension Lowerer {
     func requireImage(_ x: TensorRef, _ layer: String, at range: SourceRange) throws {
         guard x.type.shape.rank == 4 else {
             var notes: [DiagnosticNote] = []
-            if x.type.shape.rank == 2 || x.type.shape.rank == 3 {
+            let dims = x.type.shape.dims
+            if dims.count == 2, let n = dims[1].constantValue, let side = Self.squareRoot(n) {
+                // `[B, 784]` is most likely a flattened 28×28 single-channel image.
+                let target = "[\(dims[0]), \(side), \(side), 1]"
+                let written = range.file.text(of: range)
+                let fix = Self.isValidParameterName(written) && written != layer ? "reshape it first: reshape(\(written), \(target))" : "reshape it to \(target) first"
+                notes.append(DiagnosticNote("if it is a flattened \(side)×\(side) image, \(fix)"))
+            } else if dims.count == 2 || dims.count == 3 {
                 notes.append(DiagnosticNote("reshape it to [batch, height, width, channels] before \(layer)"))
             }
             throw fail(.expectsImage(layer, x.type.description), at: range, notes: notes)
         }
         guard x.type.dtype.isFloatingPoint else { throw fail(.needsFloat(layer, x.type.description), at: range) }
+    }
+
+    /// The whole square root of `n` when `n` is a perfect square above 1.
+    static func squareRoot(_ n: Int) -> Int? {
+        guard n > 1 else { return nil }
+        let side = Int(Double(n).squareRoot().rounded())
+        let (square, overflow) = side.multipliedReportingOverflow(by: side)
+        return !overflow && square == n ? side : nil
     }
 
     /// Records a `…_regularizer:` argument against a parameter name.

@@ -94,7 +94,8 @@ extension Lowerer {
         }
         let shape = Shape(dims.compactMap { $0 })
         guard shape.elementCount == x.type.shape.elementCount else {
-            throw fail(.reshapeSize(x.type.description, shape.description), at: args.range(of: "shape"))
+            throw fail(.reshapeSize(x.type.description, shape.description), at: args.range(of: "shape"),
+                       notes: [DiagnosticNote("the input has \(x.type.shape.elementCount) elements, \(shape) has \(shape.elementCount)")])
         }
         return shape
     }

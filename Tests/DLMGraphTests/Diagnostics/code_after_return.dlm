@@ -1,0 +1,4 @@
+model M(x: f32[B, 10]) -> f32[B, 4] {
+    return dense(x, 4)
+    y = dense(x, 2)
+}

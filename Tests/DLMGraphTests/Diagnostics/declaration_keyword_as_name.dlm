@@ -1,0 +1,4 @@
+model M(x: f32[B, 10]) -> f32[B, 4] {
+    model = dense(x, 4)
+    return model
+}

@@ -1,0 +1,7 @@
+model Net(x: f32[B, 10]) -> f32[B, 4] {
+    return dense(x, 4)
+}
+
+model Net(x: f32[B, 10]) -> f32[B, 2] {
+    return dense(x, 2)
+}

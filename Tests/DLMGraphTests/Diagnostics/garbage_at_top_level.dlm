@@ -1,0 +1,5 @@
+import torch
+
+model M(x: f32[B, 10]) -> f32[B, 4] {
+    return dense(x, 4)
+}

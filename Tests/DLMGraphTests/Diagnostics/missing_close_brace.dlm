@@ -1,0 +1,6 @@
+model M(x: f32[B, 10]) -> f32[B, 4] {
+    return dense(x, 4)
+
+model N(x: f32[B, 10]) -> f32[B, 2] {
+    return dense(x, 2)
+}

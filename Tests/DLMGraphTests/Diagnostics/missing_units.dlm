@@ -1,0 +1,3 @@
+model M(x: f32[B, 10]) -> f32[B, 4] {
+    return dense(x, activation: relu)
+}

@@ -1,0 +1,5 @@
+model M(x: f32[B, 10]) -> f32[B, 4] {
+    h = dense(x, 8, activation: relu)
+    h = dense(h, 4)
+    return h
+}

@@ -1,0 +1,13 @@
+layer Block(x: f32[B, 4]) -> f32[B, 4] {
+    return relu(x)
+}
+
+model Net(x: f32[B, 4]) -> f32[B, 3] {
+    return dense(Block(x), 3, activation: softmax)
+}
+
+train Block {
+    data      = csv(path: "iris.csv", label: -1)
+    loss      = sparse_categorical_crossentropy
+    optimizer = adam(lr: 0.01)
+}

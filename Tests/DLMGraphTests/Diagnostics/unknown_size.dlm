@@ -1,0 +1,4 @@
+model M(x: f32[B, 10]) -> f32[B, 4] {
+    param w: f32[10, K] = glorot_uniform
+    return x @ w
+}
