@@ -42,7 +42,7 @@ let package = Package(
         // Interpreter latency on the reference models.
         .executableTarget(
             name: "runtime-bench",
-            dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"],
+            dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"],
             path: "benchmarks/RuntimeBench"
         ),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),

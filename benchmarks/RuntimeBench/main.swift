@@ -1,12 +1,13 @@
 // Interpreter latency on the reference models, median of many runs.
 //
-//   swift run -c release runtime-bench [--json] [--iterations N]
+//   swift run -c release runtime-bench [--json] [--iterations N] [--only mlp|cnn|gru|lstm] [--batch N] [-O0] [--sgemm]
 //
 // Prints one row per model and batch size. `benchmarks/compare_runtime.py`
 // runs this and ONNX Runtime / PyTorch on the same inputs in one go and
 // prints the ratios.
 
 import DLMGraph
+import DLMPasses
 import DLMRuntime
 import DLMSyntax
 import Foundation
@@ -31,6 +32,8 @@ let arguments = CommandLine.arguments
 let json = arguments.contains("--json")
 let iterations = arguments.firstIndex(of: "--iterations").flatMap { Int(arguments[$0 + 1]) } ?? 50
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
+/// -O0 runs the graph as lowered; the default -O2 runs what `dlmc run` runs.
+let level = arguments.contains("-O0") ? 0 : 2
 let batches = arguments.firstIndex(of: "--batch").flatMap { Int(arguments[$0 + 1]) }.map { [$0] } ?? [1, 64]
 
 func lower(_ path: String) throws -> Graph {
@@ -64,7 +67,8 @@ func milliseconds(_ body: () throws -> Void) rethrows -> Double {
 /// sgemm GFLOPS through the interpreter's GEMM path (OpenBLAS), square sizes and the CNN's conv2 shape.
 func sgemmRows() throws -> [[String: Any]] {
     var rows: [[String: Any]] = []
-    let shapes = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (7744, 64, 288)]
+    // Square sizes, then the GEMMs of MNIST CNN A's three convolutions at batch 64.
+    let shapes = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (43264, 32, 9), (7744, 64, 288), (576, 64, 576)]
     for (m, n, k) in shapes {
         let a = try Tensor(shape: [m, k], scalars: [Float](repeating: 0.5, count: m * k))
         let b = try Tensor(shape: [k, n], scalars: [Float](repeating: 0.25, count: k * n))
@@ -94,6 +98,7 @@ if arguments.contains("--sgemm") { rows += try sgemmRows() }
 if !json { print("model  batch   median ms      min ms") }
 for c in cases where only == nil || only == c.name {
     let graph = try lower(c.file)
+    try PassManager(pipeline: .level(level)).run(graph)
     let interpreter = try Interpreter(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0))
     for batch in batches {
         let x = try input(c, batch: batch)

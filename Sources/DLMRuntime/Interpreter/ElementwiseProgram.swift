@@ -64,15 +64,21 @@ struct ElementwiseProgram: Sendable {
         return instructions.count - 1
     }
 
-    /// Runs the program over equally shaped inputs into `output`. Floats are
+    /// Runs the program over equally shaped inputs into `output`.
+    func run(inputs: [BufferView], output: BufferView, pool: ThreadPool) {
+        run(inputs: inputs.map { ProgramInput($0) }, output: output, pool: pool)
+    }
+
+    /// Runs the program into `output`; each input is read contiguously or
+    /// through broadcast strides over the output's index space. Floats are
     /// computed in their own precision; integers and bools in double precision
     /// with integer division truncating toward zero.
-    func run(inputs: [BufferView], output: BufferView, pool: ThreadPool) {
+    func run(inputs: [ProgramInput], output: BufferView, pool: ThreadPool) {
         let count = output.count
         guard count > 0 else { return }
-        let operandTypes = inputs.map(\.dtype).filter { $0 != .bool }
+        let operandTypes = inputs.map(\.view.dtype).filter { $0 != .bool }
         let integer = operandTypes.first.map { $0.isInteger } ?? false
-        let single = inputs.allSatisfy { $0.dtype == .f32 || $0.dtype == .bool } && (output.dtype == .f32 || output.dtype == .bool)
+        let single = inputs.allSatisfy { $0.view.dtype == .f32 || $0.view.dtype == .bool } && (output.dtype == .f32 || output.dtype == .bool)
         let chunks = (count + Self.chunk - 1) / Self.chunk
         pool.parallelFor(chunks, minimumWork: max(1, (1 << 15) / Self.chunk)) { range in
             if single {
@@ -83,7 +89,7 @@ struct ElementwiseProgram: Sendable {
         }
     }
 
-    private func runChunks<T: ScalarMath>(_: T.Type, _ chunkRange: Range<Int>, count: Int, inputs: [BufferView],
+    private func runChunks<T: ScalarMath>(_: T.Type, _ chunkRange: Range<Int>, count: Int, inputs: [ProgramInput],
                                           output: BufferView, integer: Bool) {
         let registerCount = instructions.count
         withUnsafeTemporaryAllocation(of: T.self, capacity: registerCount * Self.chunk) { scratch in
@@ -105,8 +111,10 @@ struct ElementwiseProgram: Sendable {
                         let out = base + r * Self.chunk
                         switch instruction {
                         case .load(let index):
-                            let input = inputs[index]
-                            if T.self == Float.self && input.dtype == .f32 {
+                            let input = inputs[index].view
+                            if let broadcast = inputs[index].broadcast {
+                                broadcast.load(input, from: start, count: n, into: out)
+                            } else if T.self == Float.self && input.dtype == .f32 {
                                 registers[r] = UnsafeMutableRawPointer(input.typed(Float.self) + start).assumingMemoryBound(to: T.self)
                             } else if T.self == Double.self && input.dtype == .f64 {
                                 registers[r] = UnsafeMutableRawPointer(input.typed(Double.self) + start).assumingMemoryBound(to: T.self)
@@ -181,6 +189,88 @@ struct ElementwiseProgram: Sendable {
         case .u8:
             let p = view.typed(UInt8.self) + start
             for i in 0..<n { p[i] = UInt8(truncatingIfNeeded: BufferView.integer(values[i].double)) }
+        }
+    }
+}
+
+/// An operand of an elementwise program: a buffer read in the output's
+/// index order, directly or through broadcast strides.
+struct ProgramInput: @unchecked Sendable {
+    let view: BufferView
+    let broadcast: BroadcastIndexer?
+
+    /// An input with the output's shape.
+    init(_ view: BufferView) {
+        self.view = view
+        broadcast = nil
+    }
+
+    /// An input broadcast (NumPy rules) to `outputShape`.
+    init(_ view: BufferView, broadcastTo outputShape: [Int]) {
+        self.view = view
+        broadcast = view.shape == outputShape ? nil : BroadcastIndexer(from: view.shape, to: outputShape)
+    }
+}
+
+/// Maps output positions to positions in a smaller, broadcast input.
+struct BroadcastIndexer: Sendable {
+    let shape: [Int]
+    let strides: [Int]
+    /// When only leading axes are broadcast, the input repeats with this period.
+    let period: Int?
+
+    init(from inputShape: [Int], to outputShape: [Int]) {
+        let padded = [Int](repeating: 1, count: outputShape.count - inputShape.count) + inputShape
+        var strides = BufferView.strides(of: padded)
+        for axis in padded.indices where padded[axis] == 1 { strides[axis] = 0 }
+        shape = outputShape
+        self.strides = strides
+        // Leading-axes broadcast (a bias over [.., N]): input index = output index mod N.
+        let firstKept = padded.firstIndex { $0 != 1 } ?? padded.count
+        let tail = Array(padded[firstKept...])
+        period = tail == Array(outputShape[firstKept...]) ? tail.reduce(1, *) : nil
+    }
+
+    func load<T: ScalarMath>(_ view: BufferView, from start: Int, count n: Int, into out: UnsafeMutablePointer<T>) {
+        if let period, period > 0 {
+            var j = start % period
+            if view.dtype == .f32 {
+                let p = view.typed(Float.self)
+                for i in 0..<n {
+                    out[i] = T(Double(p[j]))
+                    j += 1
+                    if j == period { j = 0 }
+                }
+            } else {
+                for i in 0..<n {
+                    out[i] = T(view.load(j))
+                    j += 1
+                    if j == period { j = 0 }
+                }
+            }
+            return
+        }
+        // General case: an odometer over the output index, starting at `start`.
+        let rank = shape.count
+        var index = [Int](repeating: 0, count: rank)
+        var remainder = start
+        var source = 0
+        for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] > 0 {
+            index[axis] = remainder % shape[axis]
+            remainder /= shape[axis]
+            source += index[axis] * strides[axis]
+        }
+        for i in 0..<n {
+            out[i] = T(view.load(source))
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                source += strides[axis]
+                if index[axis] < shape[axis] { break }
+                source -= strides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
         }
     }
 }

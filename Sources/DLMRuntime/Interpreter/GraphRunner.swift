@@ -2,19 +2,30 @@ import DLMGraph
 import Dispatch
 import Foundation
 
-/// Runs one graph on buffers: binds symbolic sizes, allocates results in a
-/// workspace, and dispatches each node to its kernel. Elementwise programs
-/// are compiled once per node when the runner is built.
+/// Runs one graph on buffers: binds symbolic sizes, places every result in
+/// memory it keeps, and dispatches each node to its kernel. Elementwise
+/// programs are compiled once per node when the runner is built, and the
+/// placement of results is kept while the sizes stay the same, so running
+/// again (every call of a model, every step of a scan) allocates nothing.
 final class GraphRunner {
     let graph: Graph
     private let programs: [Int: ElementwiseProgram]
     private var bodies: [Int: GraphRunner] = [:]
+    private var fusedKernels: [Int: FusedKernel] = [:]
+    /// Scratch memory for kernels (im2col columns, accumulators), reset every run.
     let workspace = Workspace()
+    /// Memory holding node results, laid out for `plannedBindings`.
+    private let resultMemory = Workspace()
+    private var plannedBindings: [String: Int]?
+    private var plannedOutputs: [[BufferView]] = []
+    private var values: [BufferView?]
+    private var scratchInputs: [BufferView] = []
     /// Per-op-kind time in nanoseconds, collected when `DLMC_PROFILE` is set.
     nonisolated(unsafe) static var profile: [String: UInt64]? = ProcessInfo.processInfo.environment["DLMC_PROFILE"] != nil ? [:] : nil
 
     init(graph: Graph) {
         self.graph = graph
+        values = [BufferView?](repeating: nil, count: graph.valueCount)
         var programs: [Int: ElementwiseProgram] = [:]
         for (index, node) in graph.nodes.enumerated() {
             if let scalar = node.op.scalarDefinition {
@@ -23,7 +34,12 @@ final class GraphRunner {
         }
         self.programs = programs
         for (index, node) in graph.nodes.enumerated() where node.op == .scan || node.op == .fused {
-            if let body = node.regions.first { bodies[index] = GraphRunner(graph: body) }
+            guard let body = node.regions.first else { continue }
+            if node.op == .fused, let kernel = FusedKernel(body: body) {
+                fusedKernels[index] = kernel
+            } else {
+                bodies[index] = GraphRunner(graph: body)
+            }
         }
     }
 
@@ -42,35 +58,51 @@ final class GraphRunner {
         }
     }
 
-    /// Runs the graph. `bound` maps every input and parameter to its buffer;
-    /// results live in this runner's workspace until its next run.
-    func run(_ bound: [ValueID: BufferView], bindings: [String: Int], pool: ThreadPool) throws -> [BufferView] {
-        workspace.reset()
-        var values = bound
-        for (index, node) in graph.nodes.enumerated() {
-            let inputs = try node.operands.map { operand -> BufferView in
-                guard let view = values[operand] else { throw RuntimeError("internal: value \(operand) of @\(graph.name) has no buffer") }
-                return view
-            }
+    /// Places every node result for the given sizes (only when they change).
+    private func plan(_ bindings: [String: Int]) throws {
+        if plannedBindings == bindings { return }
+        resultMemory.reset()
+        plannedOutputs = []
+        plannedOutputs.reserveCapacity(graph.nodes.count)
+        for node in graph.nodes {
             var outputs: [BufferView] = []
             for result in node.results {
                 let shape = try self.shape(of: result, bindings)
                 let dtype = graph.type(of: result).dtype
                 let count = try Self.elementCount(shape)
-                let view = BufferView(pointer: workspace.allocate(count * dtype.byteSize), dtype: dtype, shape: shape)
-                values[result] = view
-                outputs.append(view)
+                outputs.append(BufferView(pointer: resultMemory.allocate(count * dtype.byteSize), dtype: dtype, shape: shape))
             }
+            plannedOutputs.append(outputs)
+        }
+        plannedBindings = bindings
+    }
+
+    /// Runs the graph. `bound` maps every input and parameter to its buffer;
+    /// results stay valid until the next run.
+    func run(_ bound: [ValueID: BufferView], bindings: [String: Int], pool: ThreadPool) throws -> [BufferView] {
+        try plan(bindings)
+        workspace.reset()
+        for (id, view) in bound where values.indices.contains(id.index) { values[id.index] = view }
+        for (index, node) in graph.nodes.enumerated() {
+            scratchInputs.removeAll(keepingCapacity: true)
+            for operand in node.operands {
+                guard values.indices.contains(operand.index), let view = values[operand.index] else {
+                    throw RuntimeError("internal: value \(operand) of @\(graph.name) has no buffer")
+                }
+                scratchInputs.append(view)
+            }
+            let outputs = plannedOutputs[index]
+            for (result, view) in zip(node.results, outputs) { values[result.index] = view }
             if Self.profile != nil {
                 let start = DispatchTime.now().uptimeNanoseconds
-                try execute(node, index: index, inputs: inputs, outputs: outputs, bindings: bindings, pool: pool)
+                try execute(node, index: index, inputs: scratchInputs, outputs: outputs, bindings: bindings, pool: pool)
                 Self.profile?[node.op.rawValue, default: 0] += DispatchTime.now().uptimeNanoseconds - start
             } else {
-                try execute(node, index: index, inputs: inputs, outputs: outputs, bindings: bindings, pool: pool)
+                try execute(node, index: index, inputs: scratchInputs, outputs: outputs, bindings: bindings, pool: pool)
             }
         }
         return try graph.outputs.map { output in
-            guard let view = values[output] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
+            guard values.indices.contains(output.index), let view = values[output.index] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
             return view
         }
     }
@@ -111,6 +143,11 @@ final class GraphRunner {
             guard let body = bodies[index] else { throw RuntimeError("internal: scan without a body") }
             try ScanKernel.run(node, body: body, inputs: inputs, outputs: outputs, bindings: bindings, pool: pool, workspace: workspace)
         case .fused:
+            if let kernel = fusedKernels[index] {
+                try kernel.run(inputs: inputs, output: outputs[0], workspace: workspace, pool: pool)
+                return
+            }
+            // Groups the fused kernel does not cover run op by op through their body.
             guard let body = bodies[index] else { throw RuntimeError("internal: fused group without a body") }
             var bound: [ValueID: BufferView] = [:]
             for (input, view) in zip(body.graph.inputs, inputs) { bound[input] = view }
