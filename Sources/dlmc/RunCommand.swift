@@ -36,6 +36,9 @@ extension DLMC {
         @Option(name: .long, help: "Threads for the interpreter's kernels (default: the machine's cores).")
         var threads: Int?
 
+        @Flag(name: .long, help: "Print ops before/after optimisation, kernels, memory plan and time to stderr.")
+        var stats = false
+
         func validate() throws {
             guard (0...2).contains(level) else { throw ValidationError("-O takes 0, 1 or 2, not \(level)") }
             for input in inputs where !input.contains("=") {
@@ -58,10 +61,20 @@ extension DLMC {
                     guard parts.count == 2 else { continue }
                     tensors[parts[0]] = try NPY.read(parts[1])
                 }
+                let opsBefore = model.graph.nodes.count
                 try PassManager(pipeline: .level(level)).run(model.graph)
                 let interpreter = try Interpreter(graph: model.graph, parameters: parameters,
                                                   pool: threads.map(ThreadPool.init) ?? .default)
+                let start = DispatchTime.now().uptimeNanoseconds
                 let outputs = try interpreter.run(tensors)
+                let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                if stats, let memory = interpreter.memoryStatistics {
+                    let report = String(format: "ops: %d lowered, %d kernels at -O%d; arena %@ for %@ of intermediates (%.0f%%); run %.3f ms\n",
+                                        opsBefore, model.graph.nodes.count, level, ModelSummaryTable.bytes(memory.arenaBytes) as NSString,
+                                        ModelSummaryTable.bytes(memory.naiveBytes) as NSString,
+                                        100 * Double(memory.arenaBytes) / Double(max(1, memory.naiveBytes)), milliseconds)
+                    FileHandle.standardError.write(Data(report.utf8))
+                }
                 let names = model.graph.outputNames.enumerated().map { $1 ?? (outputs.count == 1 ? "output" : "output\($0)") }
                 if let output {
                     try save(outputs, names: names, to: output)

@@ -102,6 +102,31 @@ func randomTensor(_ shape: [Int], seed: UInt64) throws -> Tensor {
         #expect(a.mismatch(against: b, rtol: 1e-5, atol: 1e-6) == nil)
     }
 
+    /// After the first call, running again with the same sizes allocates no
+    /// tensor memory: the arena, kernel scratch and scan bodies keep their size.
+    @Test(arguments: ["mnist_cnn_a.dlm", "gru_lm.dlm", "simple_rnn.dlm"])
+    func repeatedRunsDoNotGrowMemory(file: String) throws {
+        let model = try #require(try exampleModels(file).first)
+        let interpreter = try Interpreter(graph: model.graph, parameters: try Interpreter.initialParameters(of: model.graph, seed: 1))
+        let input = try #require(model.graph.inputs.first)
+        let type = model.graph.type(of: input)
+        let shape = type.shape.dims.map { $0.constantValue ?? 3 }
+        let x = type.dtype == .i32
+            ? try Tensor(dtype: .i32, shape: shape, values: (0..<shape.reduce(1, *)).map { Double($0 % 50) })
+            : try randomTensor(shape, seed: 4)
+        let name = try #require(model.graph.name(of: input))
+        let first = try interpreter.run([name: x])
+        let held = try #require(interpreter.memoryStatistics?.heldBytes)
+        for _ in 0..<3 {
+            let again = try interpreter.run([name: x])
+            #expect(again.map(\.scalars) == first.map(\.scalars))
+        }
+        let stats = try #require(interpreter.memoryStatistics)
+        #expect(stats.heldBytes == held)
+        // Reuse after last use makes the arena smaller than separate buffers.
+        #expect(stats.arenaBytes < stats.naiveBytes)
+    }
+
     @Test func inputsAreCheckedAndSizesBound() throws {
         let model = try #require(try lowerModels("""
         model Two(a: f32[B, 3], b: f32[B, 2]) -> f32[B, 5] {

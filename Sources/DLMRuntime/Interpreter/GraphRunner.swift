@@ -14,14 +14,25 @@ final class GraphRunner {
     private var fusedKernels: [Int: FusedKernel] = [:]
     /// Scratch memory for kernels (im2col columns, accumulators), reset every run.
     let workspace = Workspace()
-    /// Memory holding node results, laid out for `plannedBindings`.
-    private let resultMemory = Workspace()
+    /// The arena holding node results, laid out by `memoryPlan` for `plannedBindings`.
+    private var arena: UnsafeMutableRawPointer?
+    private var arenaCapacity = 0
+    private(set) var memoryPlan: MemoryPlan?
     private var plannedBindings: [String: Int]?
     private var plannedOutputs: [[BufferView]] = []
     private var values: [BufferView?]
     private var scratchInputs: [BufferView] = []
     /// Per-op-kind time in nanoseconds, collected when `DLMC_PROFILE` is set.
     nonisolated(unsafe) static var profile: [String: UInt64]? = ProcessInfo.processInfo.environment["DLMC_PROFILE"] != nil ? [:] : nil
+
+    deinit {
+        arena?.deallocate()
+    }
+
+    /// Bytes of memory this runner and its nested bodies hold (arena and scratch).
+    var heldBytes: Int {
+        arenaCapacity + workspace.capacity + bodies.values.reduce(0) { $0 + $1.heldBytes }
+    }
 
     init(graph: Graph) {
         self.graph = graph
@@ -58,22 +69,38 @@ final class GraphRunner {
         }
     }
 
-    /// Places every node result for the given sizes (only when they change).
+    /// Places every node result for the given sizes (only when they change),
+    /// reusing memory after each value's last use.
     private func plan(_ bindings: [String: Int]) throws {
         if plannedBindings == bindings { return }
-        resultMemory.reset()
-        plannedOutputs = []
-        plannedOutputs.reserveCapacity(graph.nodes.count)
+        var shapes: [[[Int]]] = []
+        var sizes: [[Int]] = []
         for node in graph.nodes {
-            var outputs: [BufferView] = []
+            var nodeShapes: [[Int]] = []
+            var nodeSizes: [Int] = []
             for result in node.results {
                 let shape = try self.shape(of: result, bindings)
-                let dtype = graph.type(of: result).dtype
-                let count = try Self.elementCount(shape)
-                outputs.append(BufferView(pointer: resultMemory.allocate(count * dtype.byteSize), dtype: dtype, shape: shape))
+                nodeShapes.append(shape)
+                nodeSizes.append(try Self.elementCount(shape) * graph.type(of: result).dtype.byteSize)
             }
-            plannedOutputs.append(outputs)
+            shapes.append(nodeShapes)
+            sizes.append(nodeSizes)
         }
+        // Plain elementwise programs read each chunk before writing it, so they may write over a dying operand.
+        let inPlace = Set(graph.nodes.indices.filter { programs[$0] != nil })
+        let plan = MemoryPlan(graph: graph, sizes: sizes, inPlace: inPlace)
+        if arena == nil || arenaCapacity < plan.arenaBytes {
+            arena?.deallocate()
+            arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, 64), alignment: MemoryPlan.alignment)
+            arenaCapacity = max(plan.arenaBytes, 64)
+        }
+        guard let base = arena else { throw RuntimeError("internal: no arena") }
+        plannedOutputs = graph.nodes.indices.map { index in
+            zip(graph.nodes[index].results, plan.offsets[index]).enumerated().map { position, pair in
+                BufferView(pointer: base + pair.1, dtype: graph.type(of: pair.0).dtype, shape: shapes[index][position])
+            }
+        }
+        memoryPlan = plan
         plannedBindings = bindings
     }
 

@@ -103,6 +103,20 @@ public final class Interpreter {
         return bindings
     }
 
+    /// Memory use of the last run's plan: the arena holding every intermediate
+    /// (with reuse after last use), what separate buffers would need, and all
+    /// memory the interpreter holds (arena, kernel scratch, scan bodies).
+    public struct MemoryStatistics: Sendable {
+        public let arenaBytes: Int
+        public let naiveBytes: Int
+        public let heldBytes: Int
+    }
+
+    /// Statistics of the current memory plan (`nil` before the first run).
+    public var memoryStatistics: MemoryStatistics? {
+        runner.memoryPlan.map { MemoryStatistics(arenaBytes: $0.arenaBytes, naiveBytes: $0.naiveBytes, heldBytes: runner.heldBytes) }
+    }
+
     /// Runs the graph on named inputs and returns its outputs in order.
     public func run(_ inputs: [String: Tensor]) throws -> [Tensor] {
         let bindings = try bindSizes(inputs)
