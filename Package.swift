@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
         .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden", "Diagnostics"]),
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"]),
-        .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"]),
+        .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Golden"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
     ],
     swiftLanguageModes: [.v6]

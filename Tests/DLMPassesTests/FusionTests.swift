@@ -1,0 +1,68 @@
+import DLMGraph
+import DLMPasses
+import DLMRuntime
+import DLMSyntax
+import Foundation
+import Testing
+
+private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+private func optimizedExample(_ file: String, model: String? = nil) throws -> Graph {
+    let diagnostics = DiagnosticEngine()
+    let text = try String(contentsOf: packageRoot.appendingPathComponent("examples/\(file)"), encoding: .utf8)
+    let unit = Parser.parse(SourceFile(path: file, text: text), diagnostics: diagnostics)
+    let module = Lowering.lower(unit, diagnostics: diagnostics)
+    let graph = try #require(module.models.first { model == nil || $0.name == model }).graph
+    try PassManager(pipeline: .level(2), verifiesEachPass: true).run(graph)
+    return graph
+}
+
+/// Compares with `Tests/DLMPassesTests/Golden/<name>`; `DLMC_UPDATE_GOLDEN=1` rewrites it.
+private func expectGolden(_ actual: String, _ name: String) throws {
+    let url = packageRoot.appendingPathComponent("Tests/DLMPassesTests/Golden/\(name)")
+    if ProcessInfo.processInfo.environment["DLMC_UPDATE_GOLDEN"] != nil {
+        try Data(actual.utf8).write(to: url, options: .atomic)
+        return
+    }
+    let expected = try String(contentsOf: url, encoding: .utf8)
+    #expect(actual == expected, "\(name) differs; rerun with DLMC_UPDATE_GOLDEN=1 and review the diff")
+}
+
+@Suite struct FusionTests {
+    @Test func goldenFusedMnistCNN() throws {
+        try expectGolden(GraphPrinter().print(try optimizedExample("mnist_cnn_a.dlm")), "mnist_cnn_a.O2.ir")
+    }
+
+    @Test func goldenFusedMLP() throws {
+        try expectGolden(GraphPrinter().print(try optimizedExample("mlp.dlm")), "mlp.O2.ir")
+    }
+
+    @Test func goldenFusedLSTMStep() throws {
+        try expectGolden(GraphPrinter().print(try optimizedExample("lstm.dlm", model: "BuiltinLSTM")), "lstm_step.O2.ir")
+    }
+
+    /// Each convolution absorbs its bias and ReLU: one kernel per layer.
+    @Test func convolutionsTakeTheirEpilogues() throws {
+        let graph = try optimizedExample("mnist_cnn_a.dlm")
+        let groups = graph.nodes.filter { $0.op == .fused }
+        #expect(groups.filter { $0.attributes["kind"] == .string("conv") }.count == 3)
+        #expect(groups.filter { $0.attributes["kind"] == .string("gemm") }.count == 2)
+        #expect(!graph.nodes.contains { $0.op == .relu || $0.op == .add || $0.op == .broadcast })
+    }
+
+    /// A value used twice is never recomputed inside two groups.
+    @Test func sharedValuesAreNotDuplicated() throws {
+        let diagnostics = DiagnosticEngine()
+        let unit = Parser.parse(SourceFile(path: "t.dlm", text: """
+        model M(x: f32[B, 8]) -> (f32[B, 8], f32[B, 8]) {
+            e = exp(x)
+            return (e + 1, e * 2)
+        }
+        """), diagnostics: diagnostics)
+        let graph = try #require(Lowering.lower(unit, diagnostics: diagnostics).models.first).graph
+        try PassManager(pipeline: .level(2), verifiesEachPass: true).run(graph)
+        let exps = graph.nodes.filter { $0.op == .exp }.count
+            + graph.nodes.flatMap { $0.regions.flatMap(\.nodes) }.filter { $0.op == .exp }.count
+        #expect(exps == 1)
+    }
+}
