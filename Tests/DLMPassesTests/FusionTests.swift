@@ -41,13 +41,29 @@ private func expectGolden(_ actual: String, _ name: String) throws {
         try expectGolden(GraphPrinter().print(try optimizedExample("lstm.dlm", model: "BuiltinLSTM")), "lstm_step.O2.ir")
     }
 
-    /// Each convolution absorbs its bias and ReLU: one kernel per layer.
+    /// Each convolution absorbs its bias and ReLU (one kernel per layer); the
+    /// last dense layer's bias and the softmax run as one row kernel.
     @Test func convolutionsTakeTheirEpilogues() throws {
         let graph = try optimizedExample("mnist_cnn_a.dlm")
         let groups = graph.nodes.filter { $0.op == .fused }
         #expect(groups.filter { $0.attributes["kind"] == .string("conv") }.count == 3)
-        #expect(groups.filter { $0.attributes["kind"] == .string("gemm") }.count == 2)
-        #expect(!graph.nodes.contains { $0.op == .relu || $0.op == .add || $0.op == .broadcast })
+        #expect(groups.filter { $0.attributes["kind"] == .string("gemm") }.count == 1)
+        #expect(groups.filter { $0.attributes["kind"] == .string("rows") }.count == 1)
+        #expect(!graph.nodes.contains { $0.op == .relu || $0.op == .add || $0.op == .broadcast || $0.op == .reduce || $0.op == .exp })
+        // 3 convolutions, 2 pools, flatten, dense1, dense2's matmul, softmax rows.
+        #expect(graph.nodes.count == 9)
+    }
+
+    /// Softmax, log-softmax and layer norm each become one kernel.
+    @Test(arguments: ["softmax(x)", "log_softmax(x)", "layernorm(x)", "x - mean(x, axis: 1, keepdims: true)"])
+    func rowComputationsAreOneKernel(expression: String) throws {
+        let diagnostics = DiagnosticEngine()
+        let unit = Parser.parse(SourceFile(path: "t.dlm", text: "model M(x: f32[B, 16]) -> f32[B, 16] {\n    return \(expression)\n}\n"),
+                                diagnostics: diagnostics)
+        let graph = try #require(Lowering.lower(unit, diagnostics: diagnostics).models.first).graph
+        try PassManager(pipeline: .level(2), verifiesEachPass: true).run(graph)
+        #expect(graph.nodes.filter { $0.op != .constant }.count == 1, "\(graph)")
+        #expect(graph.nodes.last?.attributes["kind"] == .string("rows"))
     }
 
     /// A value used twice is never recomputed inside two groups.

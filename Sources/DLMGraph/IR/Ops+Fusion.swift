@@ -4,7 +4,7 @@
 /// from outside, its results what the group produces.
 enum FusionOps {
     /// The group kinds the fuser forms (a hint for backends; the body is the truth).
-    static let kinds: Set<String> = ["elementwise", "gemm", "conv"]
+    static let kinds: Set<String> = ["elementwise", "gemm", "conv", "rows"]
 
     static let fused = OpDefinition(
         name: "fused", summary: "a fusion group: its body runs as one kernel (a loop nest, or a GEMM/convolution with an elementwise epilogue)",

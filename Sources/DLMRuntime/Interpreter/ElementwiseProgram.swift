@@ -141,6 +141,44 @@ struct ElementwiseProgram: Sendable {
         }
     }
 
+    /// Registers `evaluate(rowInputs:…)` needs.
+    var registerCount: Int { instructions.count }
+
+    /// Evaluates over `n` contiguous f32 values per input into `output`, on
+    /// one thread with caller-provided registers (`registerCount × chunk`
+    /// floats): the row kernel's inner step.
+    func evaluate(rowInputs: UnsafeMutablePointer<UnsafeMutablePointer<Float>>, count n: Int,
+                  into output: UnsafeMutablePointer<Float>, registers base: UnsafeMutablePointer<Float>) {
+        var start = 0
+        while start < n {
+            let m = min(Self.chunk, n - start)
+            var last = base
+            for (r, instruction) in instructions.enumerated() {
+                let out = base + r * Self.chunk
+                switch instruction {
+                case .load(let index):
+                    out.update(from: rowInputs[index] + start, count: m)
+                case .constant(let value):
+                    let v = Float(value)
+                    for i in 0..<m { out[i] = v }
+                case .unary(let op, let a):
+                    Float.apply(op, base + a * Self.chunk, out, m)
+                case .binary(let op, let a, let b):
+                    Float.apply(op, base + a * Self.chunk, base + b * Self.chunk, out, m, integer: false)
+                case .select(let c, let a, let b):
+                    let cp = base + c * Self.chunk, ap = base + a * Self.chunk, bp = base + b * Self.chunk
+                    for i in 0..<m { out[i] = cp[i] != 0 ? ap[i] : bp[i] }
+                case .cast(let a, let dtype):
+                    let ap = base + a * Self.chunk
+                    for i in 0..<m { out[i] = Float(ScalarConversion.convert(Double(ap[i]), to: dtype)) }
+                }
+                last = out
+            }
+            (output + start).update(from: last, count: m)
+            start += m
+        }
+    }
+
     private func load<T: ScalarMath>(_ view: BufferView, from start: Int, count n: Int, into out: UnsafeMutablePointer<T>) {
         switch view.dtype {
         case .f32:

@@ -12,6 +12,8 @@ final class GraphRunner {
     private let programs: [Int: ElementwiseProgram]
     private var bodies: [Int: GraphRunner] = [:]
     private var fusedKernels: [Int: FusedKernel] = [:]
+    /// Row kernels by node, compiled for the row length of the last run.
+    private var rowKernels: [Int: RowKernel] = [:]
     /// Scratch memory for kernels (im2col columns, accumulators), reset every run.
     let workspace = Workspace()
     /// The arena holding node results, laid out by `memoryPlan` for `plannedBindings`.
@@ -46,7 +48,7 @@ final class GraphRunner {
         self.programs = programs
         for (index, node) in graph.nodes.enumerated() where node.op == .scan || node.op == .fused {
             guard let body = node.regions.first else { continue }
-            if node.op == .fused, let kernel = FusedKernel(body: body) {
+            if node.op == .fused, node.attributes["kind"] != .string("rows"), let kernel = FusedKernel(body: body) {
                 fusedKernels[index] = kernel
             } else {
                 bodies[index] = GraphRunner(graph: body)
@@ -134,6 +136,20 @@ final class GraphRunner {
         }
     }
 
+    /// The row length of a row group: the last dim of its first reduction's input.
+    private func rowLength(of body: Graph, _ inputs: [BufferView]) -> Int? {
+        for node in body.nodes where node.op == .reduce {
+            let operand = node.operands[0]
+            if let position = body.inputs.firstIndex(of: operand) { return inputs[position].shape.last }
+            // Otherwise find any full-row input.
+            let type = body.type(of: operand)
+            for (position, input) in body.inputs.enumerated() where body.type(of: input).shape.rank == type.shape.rank {
+                if let last = inputs[position].shape.last, body.type(of: input).shape.dims.last != .constant(1) { return last }
+            }
+        }
+        return nil
+    }
+
     /// The product of a shape's sizes, or an error when it would overflow.
     static func elementCount(_ shape: [Int]) throws -> Int {
         var count = 1
@@ -173,6 +189,13 @@ final class GraphRunner {
             if let kernel = fusedKernels[index] {
                 try kernel.run(inputs: inputs, output: outputs[0], workspace: workspace, pool: pool)
                 return
+            }
+            if node.attributes["kind"] == .string("rows"), let body = node.regions.first, let rowLength = rowLength(of: body, inputs) {
+                if rowKernels[index]?.rowLength != rowLength { rowKernels[index] = RowKernel(body: body, rowLength: rowLength) }
+                if let kernel = rowKernels[index] {
+                    kernel.run(inputs: inputs, outputs: outputs, pool: pool)
+                    return
+                }
             }
             // Groups the fused kernel does not cover run op by op through their body.
             guard let body = bodies[index] else { throw RuntimeError("internal: fused group without a body") }
