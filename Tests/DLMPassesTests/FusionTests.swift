@@ -82,3 +82,38 @@ private func expectGolden(_ actual: String, _ name: String) throws {
         #expect(exps == 1)
     }
 }
+
+@Suite struct BatchNormFoldingTests {
+    /// Folding must not change results, with statistics far from the
+    /// defaults so every term of the formula matters.
+    @Test(arguments: [
+        "model M(x: f32[B, 8, 8, 3]) -> f32[B, 6, 6, 4] {\n    return x |> conv2d(4, kernel: 3) |> batchnorm |> relu\n}\n",
+        "model M(x: f32[B, 5]) -> f32[B, 7] {\n    return x |> dense(7) |> batchnorm\n}\n",
+    ])
+    func foldingPreservesOutputs(source: String) throws {
+        func lower() throws -> Graph {
+            let diagnostics = DiagnosticEngine()
+            let unit = Parser.parse(SourceFile(path: "bn.dlm", text: source), diagnostics: diagnostics)
+            return try #require(Lowering.lower(unit, diagnostics: diagnostics).models.first).graph
+        }
+        let reference = try lower(), optimized = try lower()
+        try PassManager(pipeline: .level(2), verifiesEachPass: true).run(optimized)
+        // The batch norm is gone: no subtraction of the mean remains at run time.
+        #expect(!optimized.nodes.contains { $0.op == .sub })
+        var random = RandomSource(seed: 8)
+        var parameters: [String: Tensor] = [:]
+        for parameter in reference.parameters {
+            let shape = parameter.type.shape.dims.compactMap(\.constantValue)
+            let positive = parameter.name.hasSuffix("variance")
+            parameters[parameter.name] = try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in
+                Float(positive ? random.uniform(0.5, 2) : random.uniform(-1, 1))
+            })
+        }
+        let input = reference.inputs[0]
+        let shape = [2] + reference.type(of: input).shape.dims.dropFirst().compactMap(\.constantValue)
+        let x = try Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(random.uniform(-1, 1)) })
+        let expected = try Interpreter(graph: reference, parameters: parameters).run(["x": x])
+        let actual = try Interpreter(graph: optimized, parameters: parameters).run(["x": x])
+        #expect(actual[0].mismatch(against: expected[0], rtol: 1e-4, atol: 1e-5) == nil)
+    }
+}

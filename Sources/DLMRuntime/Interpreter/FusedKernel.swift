@@ -34,10 +34,12 @@ struct FusedKernel {
         for (position, input) in body.inputs.enumerated() { expressions[input] = slot(.input(position)) }
         guard let outputValue = body.outputs.first, body.outputs.count == 1 else { return nil }
         let outputShape = body.type(of: outputValue).shape
-        for (index, node) in body.nodes.enumerated() {
+        for node in body.nodes {
             switch node.op {
             case .matmul, .conv2d:
-                guard index == 0, node.results.count == 1, body.type(of: node.results[0]).shape == outputShape else { return nil }
+                // One head per group; it runs first (broadcast loads before it in the body need no work).
+                guard head == nil, node.results.count == 1, body.type(of: node.results[0]).shape == outputShape,
+                      node.operands.allSatisfy(body.inputs.contains) else { return nil }
                 head = node
                 expressions[node.results[0]] = slot(.head)
             case .broadcast:

@@ -24,6 +24,11 @@ final class GraphRunner {
     private var plannedOutputs: [[BufferView]] = []
     private var values: [BufferView?]
     private var scratchInputs: [BufferView] = []
+    /// Nodes whose inputs are only parameters and constants (a folded batch
+    /// norm's weights, a transposed weight): computed on the first run for a
+    /// plan, then kept — parameters do not change while a runner lives.
+    private let invariant: Set<Int>
+    private var invariantsReady = false
     /// Per-op-kind time in nanoseconds, collected when `DLMC_PROFILE` is set.
     nonisolated(unsafe) static var profile: [String: UInt64]? = ProcessInfo.processInfo.environment["DLMC_PROFILE"] != nil ? [:] : nil
 
@@ -39,6 +44,15 @@ final class GraphRunner {
     init(graph: Graph) {
         self.graph = graph
         values = [BufferView?](repeating: nil, count: graph.valueCount)
+        var constantValues = Set(graph.parameters.map(\.value))
+        var invariant: Set<Int> = []
+        for (index, node) in graph.nodes.enumerated()
+        where node.op != .scan && node.op != .dropout && node.operands.allSatisfy(constantValues.contains)
+            && node.results.allSatisfy({ graph.type(of: $0).shape.dims.allSatisfy { $0.constantValue != nil } }) {
+            invariant.insert(index)
+            constantValues.formUnion(node.results)
+        }
+        self.invariant = invariant
         var programs: [Int: ElementwiseProgram] = [:]
         for (index, node) in graph.nodes.enumerated() {
             if let scalar = node.op.scalarDefinition {
@@ -90,7 +104,8 @@ final class GraphRunner {
         }
         // Plain elementwise programs read each chunk before writing it, so they may write over a dying operand.
         let inPlace = Set(graph.nodes.indices.filter { programs[$0] != nil })
-        let plan = MemoryPlan(graph: graph, sizes: sizes, inPlace: inPlace)
+        let pinned = Set(invariant.flatMap { graph.nodes[$0].results })
+        let plan = MemoryPlan(graph: graph, sizes: sizes, inPlace: inPlace.subtracting(invariant), pinned: pinned)
         if arena == nil || arenaCapacity < plan.arenaBytes {
             arena?.deallocate()
             arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, 64), alignment: MemoryPlan.alignment)
@@ -104,6 +119,7 @@ final class GraphRunner {
         }
         memoryPlan = plan
         plannedBindings = bindings
+        invariantsReady = false
     }
 
     /// Runs the graph. `bound` maps every input and parameter to its buffer;
@@ -122,6 +138,7 @@ final class GraphRunner {
             }
             let outputs = plannedOutputs[index]
             for (result, view) in zip(node.results, outputs) { values[result.index] = view }
+            if invariantsReady && invariant.contains(index) { continue }
             if Self.profile != nil {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try execute(node, index: index, inputs: scratchInputs, outputs: outputs, bindings: bindings, pool: pool)
@@ -130,6 +147,7 @@ final class GraphRunner {
                 try execute(node, index: index, inputs: scratchInputs, outputs: outputs, bindings: bindings, pool: pool)
             }
         }
+        invariantsReady = true
         return try graph.outputs.map { output in
             guard values.indices.contains(output.index), let view = values[output.index] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
             return view

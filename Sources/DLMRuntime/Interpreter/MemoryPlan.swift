@@ -18,12 +18,16 @@ struct MemoryPlan {
     static func aligned(_ bytes: Int) -> Int { (max(bytes, 1) + alignment - 1) / alignment * alignment }
 
     /// Plans `graph` for concrete result sizes (`sizes[node][result]` in bytes).
-    init(graph: Graph, sizes: [[Int]], inPlace: Set<Int>) {
+    /// `inPlace` nodes may write over an operand that dies there; `pinned`
+    /// values get space of their own for the whole run (they are computed
+    /// once and read by later runs, so nothing before them may use it either).
+    init(graph: Graph, sizes: [[Int]], inPlace: Set<Int>, pinned: Set<ValueID> = []) {
         var lastUse: [ValueID: Int] = [:]
         for (index, node) in graph.nodes.enumerated() {
             for operand in node.operands { lastUse[operand] = index }
         }
         for output in graph.outputs { lastUse[output] = Int.max }
+        for value in pinned { lastUse[value] = Int.max }
 
         var free: [(offset: Int, size: Int)] = []   // sorted by offset, coalesced
         var end = 0
@@ -62,6 +66,15 @@ struct MemoryPlan {
             return offset
         }
 
+        // Pinned values first, at the bottom of the arena, never released.
+        var pinnedOffsets: [ValueID: Int] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            for (position, result) in node.results.enumerated() where pinned.contains(result) {
+                pinnedOffsets[result] = end
+                end += Self.aligned(sizes[index][position])
+            }
+        }
+
         for (index, node) in graph.nodes.enumerated() {
             var nodeOffsets: [Int] = []
             // An operand that dies here, of exactly the result's size, can be written over.
@@ -78,7 +91,9 @@ struct MemoryPlan {
             for (position, result) in node.results.enumerated() {
                 let size = Self.aligned(sizes[index][position])
                 naive += size
-                if position == 0, let (operand, block) = reusable {
+                if let offset = pinnedOffsets[result] {
+                    nodeOffsets.append(offset)
+                } else if position == 0, let (operand, block) = reusable {
                     placed[operand] = nil
                     placed[result] = block
                     nodeOffsets.append(block.offset)
