@@ -44,6 +44,10 @@ struct Frontend {
         guard let file = load(path) else { return nil }
         let unit = Parser.parse(file, diagnostics: diagnostics)
         if diagnostics.hasErrors { return nil }
+        if unit.declarations.isEmpty {
+            diagnostics.error(.noDeclarations(path), at: nil)
+            return nil
+        }
         return Lowering.lower(unit, diagnostics: diagnostics)
     }
 
@@ -61,5 +65,8 @@ extension DiagnosticMessage {
     static func fileIsDirectory(_ path: String) -> Self { .init(id: "file_is_directory", text: "'\(path)' is a directory, not a .dlm file") }
     static func fileUnreadable(_ path: String, _ reason: String) -> Self { .init(id: "file_unreadable", text: "cannot read '\(path)': \(reason)") }
     static func fileTooLarge(_ path: String, _ megabytes: Int) -> Self { .init(id: "file_too_large", text: "'\(path)' is larger than \(megabytes) MB; is it really a .dlm file?") }
+    static func noDeclarations(_ path: String) -> Self {
+        .init(id: "no_declarations", text: "'\(path)' contains no declarations (expected 'model', 'layer' or 'train')")
+    }
     static func unknownModelOption(_ name: String, _ available: String) -> Self { .init(id: "unknown_model_option", text: "no model named '\(name)' (models: \(available))") }
 }
