@@ -18,8 +18,16 @@ extension DLMC {
 
         @OptionGroup var options: ModelOptions
 
-        @Option(name: .customLong("input"), help: ArgumentHelp("An input as NAME=PATH (.npy).", valueName: "name=path"))
+        @Option(name: .customLong("input"), help: ArgumentHelp(
+            "An input as NAME=PATH: .npy, IDX (MNIST's format, raw or .gz) or CSV (.csv/.csv.gz, the last column taken as the label and dropped).",
+            valueName: "name=path"))
         var inputs: [String] = []
+
+        @Option(name: .long, help: "Multiply floating-point inputs by this (e.g. 0.00392156862745098 for pixels / 255).")
+        var scale: Double = 1
+
+        @Option(name: .long, help: "Use only the first N examples of each input.")
+        var limit: Int?
 
         @Option(name: .long, help: "Parameter values (.safetensors).")
         var weights: String?
@@ -45,6 +53,7 @@ extension DLMC {
                 throw ValidationError("--input takes NAME=PATH, got '\(input)'")
             }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
             if let output, !(output.hasSuffix(".npy") || output.hasSuffix(".safetensors")) {
                 throw ValidationError("--output must end in .npy or .safetensors")
             }
@@ -59,7 +68,8 @@ extension DLMC {
                 for input in inputs {
                     let parts = input.split(separator: "=", maxSplits: 1).map(String.init)
                     guard parts.count == 2 else { continue }
-                    tensors[parts[0]] = try NPY.read(parts[1])
+                    let expected = model.graph.inputs.first { model.graph.name(of: $0) == parts[0] }.map { model.graph.type(of: $0) }
+                    tensors[parts[0]] = try InputLoader.load(parts[1], as: expected, scale: scale, limit: limit)
                 }
                 let opsBefore = model.graph.nodes.count
                 try PassManager(pipeline: .level(level)).run(model.graph)
