@@ -95,25 +95,49 @@ func sgemmRows() throws -> [[String: Any]] {
 
 var rows: [[String: Any]] = []
 if arguments.contains("--sgemm") { rows += try sgemmRows() }
-if !json { print("model  batch   median ms      min ms") }
+/// --compare-levels: -O0 and -O2 side by side with ops, kernels and memory plans.
+let compareLevels = arguments.contains("--compare-levels")
+if !json {
+    print(compareLevels ? "model  batch  ops O0  kernels O2   arena O2    naive O0   ms O0      ms O2" : "model  batch   median ms      min ms")
+}
 for c in cases where only == nil || only == c.name {
-    let graph = try lower(c.file)
-    try PassManager(pipeline: .level(level)).run(graph)
-    let interpreter = try Interpreter(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0))
+    let levels = compareLevels ? [0, 2] : [level]
+    var interpreters: [(Int, Interpreter, Int)] = []
+    for l in levels {
+        let graph = try lower(c.file)
+        let ops = graph.nodes.count
+        try PassManager(pipeline: .level(l)).run(graph)
+        interpreters.append((ops, try Interpreter(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0)), graph.nodes.count))
+    }
     for batch in batches {
         let x = try input(c, batch: batch)
         let inputs = [c.input: x]
-        for _ in 0..<3 { _ = try interpreter.run(inputs) }
-        var times: [Double] = []
-        // Enough runs for a stable median, bounded in time for the slow cases.
-        let budget = DispatchTime.now().uptimeNanoseconds + 3_000_000_000
-        while times.count < iterations && (times.count < 5 || DispatchTime.now().uptimeNanoseconds < budget) {
-            times.append(try milliseconds { _ = try interpreter.run(inputs) })
+        var medians: [Double] = []
+        var mins: [Double] = []
+        for (_, interpreter, _) in interpreters {
+            for _ in 0..<3 { _ = try interpreter.run(inputs) }
+            var times: [Double] = []
+            // Enough runs for a stable median, bounded in time for the slow cases.
+            let budget = DispatchTime.now().uptimeNanoseconds + 3_000_000_000
+            while times.count < iterations && (times.count < 5 || DispatchTime.now().uptimeNanoseconds < budget) {
+                times.append(try milliseconds { _ = try interpreter.run(inputs) })
+            }
+            times.sort()
+            medians.append(times[times.count / 2])
+            mins.append(times[0])
         }
-        times.sort()
-        let median = times[times.count / 2]
-        rows.append(["model": c.name, "batch": batch, "median_ms": median, "min_ms": times[0], "runs": times.count])
-        if !json { print(String(format: "%-6@ %5d %11.3f %11.3f", c.name as NSString, batch, median, times[0])) }
+        if compareLevels, let o0 = interpreters.first, let o2 = interpreters.last,
+           let m0 = o0.1.memoryStatistics, let m2 = o2.1.memoryStatistics {
+            rows.append(["model": c.name, "batch": batch, "ops_O0": o0.0, "kernels_O2": o2.2, "arena_O2": m2.arenaBytes,
+                         "naive_O0": m0.naiveBytes, "ms_O0": medians[0], "ms_O2": medians[1]])
+            if !json {
+                print(String(format: "%-6@ %5d %7d %11d %10d %11d %8.3f %10.3f", c.name as NSString, batch, o0.0, o2.2,
+                             m2.arenaBytes, m0.naiveBytes, medians[0], medians[1]))
+            }
+        } else {
+            rows.append(["model": c.name, "batch": batch, "median_ms": medians[0], "min_ms": mins[0], "runs": iterations])
+            if !json { print(String(format: "%-6@ %5d %11.3f %11.3f", c.name as NSString, batch, medians[0], mins[0])) }
+        }
     }
 }
 if let profile = RuntimeProfile.snapshot {

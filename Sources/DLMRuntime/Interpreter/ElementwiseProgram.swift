@@ -272,6 +272,19 @@ struct BroadcastIndexer: Sendable {
     func load<T: ScalarMath>(_ view: BufferView, from start: Int, count n: Int, into out: UnsafeMutablePointer<T>) {
         if let period, period > 0 {
             var j = start % period
+            if T.self == Float.self && view.dtype == .f32 {
+                // Copy whole runs of the repeating input (a bias row) at a time.
+                let source = UnsafeMutableRawPointer(view.pointer)
+                let destination = UnsafeMutableRawPointer(out)
+                var i = 0
+                while i < n {
+                    let run = min(period - j, n - i)
+                    (destination + i * 4).copyMemory(from: source + j * 4, byteCount: run * 4)
+                    i += run
+                    j = 0
+                }
+                return
+            }
             if view.dtype == .f32 {
                 let p = view.typed(Float.self)
                 for i in 0..<n {
