@@ -47,7 +47,7 @@ let package = Package(
         ),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
         .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden", "Diagnostics"]),
-        .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"]),
+        .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Fixtures"]),
         .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Golden"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
     ],
