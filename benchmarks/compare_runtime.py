@@ -193,6 +193,18 @@ def main():
                 ort_ms = median_ms(lambda: session.run(None, feed), args.iterations)
                 rows.append((name, batch, ours[(name, batch)], ort_ms, torch_ms, error))
 
+    # sgemm through dlmc's GEMM path against NumPy's matmul, same sizes, same run.
+    sgemm = json.loads(run([os.path.join(ROOT, ".build", "release", "runtime-bench"), "--json", "--sgemm", "--only", "none"],
+                           env=env).strip().splitlines()[-1])
+    print(f"sgemm (OpenBLAS kernels reported by dlmc doctor: {run([dlmc, 'doctor'], env=env).split('BLAS kernels:')[1].split()[0]})")
+    print(f"{'m×n×k':>20} {'dlmc GFLOPS':>12} {'NumPy GFLOPS':>13} {'dlmc/NumPy':>11}")
+    for row in sgemm:
+        m, n, k = row["m"], row["n"], row["k"]
+        a = np.full((m, k), 0.5, dtype=np.float32); b = np.full((k, n), 0.25, dtype=np.float32)
+        numpy_ms = median_ms(lambda: a @ b, 50, budget_seconds=2.0)
+        numpy_gflops = 2 * m * n * k / (numpy_ms * 1e6)
+        print(f"{f'{m}×{n}×{k}':>20} {row['gflops']:12.1f} {numpy_gflops:13.1f} {row['gflops'] / numpy_gflops:11.2f}")
+    print()
     print(f"threads {args.threads}; median ms; ratio = dlmc / peer (below 1: dlmc faster)")
     print(f"{'model':6} {'batch':>5} {'dlmc':>9} {'ORT':>9} {'torch':>9} {'/ORT':>7} {'/torch':>7} {'max |diff|':>11}")
     for name, batch, mine, ort_ms, torch_ms, error in rows:

@@ -163,3 +163,27 @@ func randomTensor(_ shape: [Int], seed: UInt64) throws -> Tensor {
         #expect(a["conv1.weight"]?.scalars.allSatisfy { abs($0) <= limit } == true)
     }
 }
+
+/// The vectorised float exp and tanh stay within a few ulp of the exact values.
+@Suite struct FastMathAccuracyTests {
+    @Test(arguments: ["exp", "tanh", "sigmoid"])
+    func sweepAgainstDoublePrecision(function: String) throws {
+        let model = try #require(try lowerModels("model M(x: f32[N]) -> f32[N] {\n    return \(function)(x)\n}\n").first)
+        let values = stride(from: -100.0, through: 89.0, by: 0.0137).map { Float($0) } + [0, -0, 1e-8, -1e-8, 0.6249, 0.6251]
+        let x = try Tensor(shape: [values.count], scalars: values)
+        let out = try #require(try Interpreter(graph: model.graph, parameters: [:]).run(["x": x]).first).scalars
+        var worst = 0.0
+        for (v, got) in zip(values, out) {
+            let d = Double(v)
+            let exact: Double = switch function {
+            case "exp": Foundation.exp(d)
+            case "tanh": Foundation.tanh(d)
+            default: 1 / (1 + Foundation.exp(-d))
+            }
+            let rounded = Double(Float(exact))
+            guard rounded.isFinite, rounded != 0, rounded.magnitude >= Double(Float.leastNormalMagnitude) else { continue }
+            worst = max(worst, abs(got - rounded) / abs(rounded))
+        }
+        #expect(worst < 4e-7, "\(function): worst relative error \(worst)")
+    }
+}

@@ -385,10 +385,10 @@ extension Float: ScalarMath {
         switch op {
         case .neg: for i in 0..<n { out[i] = -a[i] }
         case .abs: for i in 0..<n { out[i] = Swift.abs(a[i]) }
-        case .exp: for i in 0..<n { out[i] = Foundation.exp(a[i]) }
+        case .exp: FastMath.exp(a, out, n)
         case .log: for i in 0..<n { out[i] = Foundation.log(a[i]) }
         case .sqrt: for i in 0..<n { out[i] = a[i].squareRoot() }
-        case .tanh: for i in 0..<n { out[i] = Foundation.tanh(a[i]) }
+        case .tanh: FastMath.tanh(a, out, n)
         case .erf: for i in 0..<n { out[i] = Foundation.erf(a[i]) }
         case .not: for i in 0..<n { out[i] = a[i] == 0 ? 1 : 0 }
         }
