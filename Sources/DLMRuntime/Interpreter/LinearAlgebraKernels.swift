@@ -12,6 +12,10 @@ enum LinearAlgebraKernels {
             return
         }
         switch dtype {
+        case .f32 where m <= 4 && m * n * k <= 1 << 18:
+            // A few rows (batch 1 of a recurrent step): BLAS call and threading overhead exceed the work.
+            smallGemm(m: m, n: n, k: k, a: a.assumingMemoryBound(to: Float.self), lda: lda, b: b.assumingMemoryBound(to: Float.self),
+                      ldb: ldb, c: c.assumingMemoryBound(to: Float.self), ldc: ldc, accumulate: accumulate)
         case .f32:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
                         a.assumingMemoryBound(to: Float.self), Int32(lda), b.assumingMemoryBound(to: Float.self), Int32(ldb),
@@ -33,6 +37,21 @@ enum LinearAlgebraKernels {
                     }
                     cv.store(Double(sum), at: i * ldc + j)
                 }
+            }
+        }
+    }
+
+    /// Row-by-row C = A·B for a handful of rows: the inner loop runs along a
+    /// row of B and C, contiguous, so it vectorises.
+    private static func smallGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        for i in 0..<m {
+            let row = c + i * ldc
+            if !accumulate { row.update(repeating: 0, count: n) }
+            for p in 0..<k {
+                let scale = a[i * lda + p]
+                let source = b + p * ldb
+                for j in 0..<n { row[j] += scale * source[j] }
             }
         }
     }
