@@ -23,6 +23,14 @@ enum GraphEditing {
         return rewritten
     }
 
+    /// The total size in bytes of some values, symbolic in the graph's dims.
+    static func bytes(of values: some Sequence<ValueID>, in graph: Graph) -> Dim {
+        values.reduce(Dim.constant(0)) { total, value in
+            let type = graph.type(of: value)
+            return total + type.shape.elementCount * .constant(type.dtype.byteSize)
+        }
+    }
+
     /// How many times each value is used as an operand or output.
     static func useCounts(_ graph: Graph, nodes: [Node]) -> [ValueID: Int] {
         var counts: [ValueID: Int] = [:]

@@ -13,10 +13,12 @@ public struct PassStatistics: Sendable, Hashable {
     public var opsRemoved = 0
     /// Nodes the pass merged into fused groups.
     public var opsFused = 0
-    /// Bytes of intermediate memory saved.
-    public var bytesSaved = 0
+    /// Bytes of intermediates that no longer exist as tensors (values kept
+    /// inside fused kernels), as an expression of the symbolic dims.
+    public var bytesSaved: Dim = 0
 
-    public init(opsRemoved: Int = 0, opsFused: Int = 0, bytesSaved: Int = 0) {
+    /// Creates a record of what a pass did.
+    public init(opsRemoved: Int = 0, opsFused: Int = 0, bytesSaved: Dim = 0) {
         self.opsRemoved = opsRemoved
         self.opsFused = opsFused
         self.bytesSaved = bytesSaved

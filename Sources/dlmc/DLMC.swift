@@ -14,11 +14,25 @@ struct DLMC: ParsableCommand {
         subcommands: [Check.self, IR.self, Run.self, Init.self, Doctor.self]
     )
 
-    /// Runs the command, mapping usage errors to exit status 2 (ArgumentParser's default is 64).
+    /// Stack for the compiler thread. Syntax trees are freed recursively, so a
+    /// pipeline of a hundred thousand layers needs more than the main
+    /// thread's 8 MB; this is address space, only touched pages cost memory.
+    static let compilerStackBytes = 1 << 30
+
+    /// Runs the command on a thread with a large stack and exits with its status.
     static func main() {
+        let thread = Thread { runCommand() }
+        thread.stackSize = compilerStackBytes
+        thread.start()
+        while true { sleep(UInt32.max) }   // runCommand always exits the process
+    }
+
+    /// Runs the command, mapping usage errors to exit status 2 (ArgumentParser's default is 64).
+    static func runCommand() -> Never {
         do {
             var command = try parseAsRoot()
             try command.run()
+            Foundation.exit(0)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {

@@ -84,8 +84,11 @@ extension DLMC {
                 if stats {
                     var report = "// \(model.name): \(nodesBefore) ops before, \(model.graph.nodes.count) after\n"
                     for record in records {
-                        report += String(format: "//   %-18@ removed %4d  ops after %4d  %8.3f ms\n",
-                                         record.pass as NSString, record.statistics.opsRemoved, record.nodesAfter, record.seconds * 1e3)
+                        let statistics = record.statistics
+                        let name = record.pass.padding(toLength: max(18, record.pass.count), withPad: " ", startingAt: 0)
+                        report += "//   \(name)" + String(format: " removed %4ld  fused %4ld  ops after %4ld  %8.3f ms",
+                                                              statistics.opsRemoved, statistics.opsFused, record.nodesAfter, record.seconds * 1e3)
+                        report += statistics.bytesSaved == 0 ? "\n" : "  saves \(statistics.bytesSaved) bytes\n"
                     }
                     FileHandle.standardError.write(Data(report.utf8))
                 }

@@ -79,7 +79,7 @@ extension DLMC {
                 let outputs = try interpreter.run(tensors)
                 let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 if stats, let memory = interpreter.memoryStatistics {
-                    let report = String(format: "ops: %d lowered, %d kernels at -O%d; arena %@ for %@ of intermediates (%.0f%%); run %.3f ms\n",
+                    let report = String(format: "ops: %ld lowered, %ld kernels at -O%ld; arena %@ for %@ of intermediates (%.0f%%); run %.3f ms\n",
                                         opsBefore, model.graph.nodes.count, level, ModelSummaryTable.bytes(memory.arenaBytes) as NSString,
                                         ModelSummaryTable.bytes(memory.naiveBytes) as NSString,
                                         100 * Double(memory.arenaBytes) / Double(max(1, memory.naiveBytes)), milliseconds)

@@ -121,6 +121,27 @@ func dlmc(_ arguments: [String], timeout: TimeInterval = 60) throws -> Result {
         }
     }
 
+    @Test func hugeModelsCheckWithoutOverflowingTheStack() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dlmc-huge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // 200,000 piped layers: the syntax tree nests one call per layer.
+        let layers = 200_000
+        let piped = "model Deep(x: f32[B, 4]) -> f32[B, 4] {\n  h = x\n" + String(repeating: "    |> relu\n", count: layers) + "  return h\n}\n"
+        let deep = directory.appendingPathComponent("deep.dlm")
+        try Data(piped.utf8).write(to: deep)
+        let result = try dlmc(["check", deep.path], timeout: 120)
+        #expect(result.status == 0 && !result.signaled, "\(result.stderr.prefix(2000))")
+        #expect(result.stdout.contains("Total params: 0"))
+
+        // Ten megabytes of text that is not a model: errors, collected and bounded.
+        let big = directory.appendingPathComponent("big.dlm")
+        try Data(String(repeating: "model ;; 123 @@ \n", count: 10 << 20 / 18).utf8).write(to: big)
+        let bigResult = try dlmc(["check", big.path], timeout: 120)
+        #expect(bigResult.status == 1 && !bigResult.signaled)
+        #expect(bigResult.stderr.contains("error:"))
+        #expect(bigResult.stderr.utf8.count < 1 << 20, "diagnostics should stop after a limit, got \(bigResult.stderr.utf8.count) bytes")
+    }
+
     @Test func initThenRunRoundTripsThroughFiles() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dlmc-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

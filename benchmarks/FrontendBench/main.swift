@@ -57,6 +57,6 @@ for layers in sizes {
         check = min(check, seconds { _ = verify(graph) })
     }
     let total = parse + lower + check
-    print(String(format: "%6d %8d %10.1f %10.1f %10.1f %10.1f %10.2f", layers, text.utf8.count,
+    print(String(format: "%6ld %8ld %10.1f %10.1f %10.1f %10.1f %10.2f", layers, text.utf8.count,
                  parse * 1e3, lower * 1e3, check * 1e3, total * 1e3, total * 1e6 / Double(layers)))
 }

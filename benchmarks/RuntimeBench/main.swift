@@ -1,8 +1,10 @@
 // Interpreter latency on the reference models, median of many runs.
 //
-//   swift run -c release runtime-bench [--json] [--iterations N] [--only mlp|cnn|gru|lstm] [--batch N] [-O0] [--sgemm]
+//   swift run -c release runtime-bench [--json] [--iterations N] [--only NAME] [--batch N] [-O0] [--sgemm]
+//                                      [--compare-levels] [--all-examples]
 //
-// Prints one row per model and batch size. `benchmarks/compare_runtime.py`
+// Prints one row per model and batch size. `--all-examples` adds every model of
+// every file in examples/ (symbolic dims bound to the batch size, `T` to 100). `benchmarks/compare_runtime.py`
 // runs this and ONNX Runtime / PyTorch on the same inputs in one go and
 // prints the ratios.
 
@@ -15,17 +17,21 @@ import Foundation
 struct Case {
     let name: String
     let file: String
-    let input: String
-    let shape: (Int) -> [Int]
-    let integerInputs: Int?
+    /// The model to run; `nil` for the file's first.
+    var model: String? = nil
 }
 
+/// Sequence length bound to `T` in every benchmark model.
+let sequenceLength = 100
+/// Integer inputs are token ids below this (the vocabulary of the examples' embeddings).
+let vocabulary = 10000
+
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let cases = [
-    Case(name: "mlp", file: "examples/mlp.dlm", input: "x", shape: { [$0, 784] }, integerInputs: nil),
-    Case(name: "cnn", file: "examples/mnist_cnn_a.dlm", input: "x", shape: { [$0, 28, 28, 1] }, integerInputs: nil),
-    Case(name: "gru", file: "benchmarks/models/gru_classifier.dlm", input: "tokens", shape: { [$0, 100] }, integerInputs: 10000),
-    Case(name: "lstm", file: "benchmarks/models/lstm_classifier.dlm", input: "x", shape: { [$0, 100, 32] }, integerInputs: nil),
+var cases = [
+    Case(name: "mlp", file: "examples/mlp.dlm"),
+    Case(name: "cnn", file: "examples/mnist_cnn_a.dlm"),
+    Case(name: "gru", file: "benchmarks/models/gru_classifier.dlm"),
+    Case(name: "lstm", file: "benchmarks/models/lstm_classifier.dlm"),
 ]
 
 let arguments = CommandLine.arguments
@@ -36,26 +42,51 @@ let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 let level = arguments.contains("-O0") ? 0 : 2
 let batches = arguments.firstIndex(of: "--batch").flatMap { Int(arguments[$0 + 1]) }.map { [$0] } ?? [1, 64]
 
-func lower(_ path: String) throws -> Graph {
+if arguments.contains("--all-examples") {
+    let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("examples").path)
+    for file in files.filter({ $0.hasSuffix(".dlm") }).sorted() {
+        for model in try lowerModule("examples/\(file)").models {
+            cases.append(Case(name: model.name, file: "examples/\(file)", model: model.name))
+        }
+    }
+}
+
+func lowerModule(_ path: String) throws -> LoweredModule {
     let diagnostics = DiagnosticEngine()
     let text = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
     let unit = Parser.parse(SourceFile(path: path, text: text), diagnostics: diagnostics)
     let module = Lowering.lower(unit, diagnostics: diagnostics)
-    guard let graph = module.models.first?.graph, !diagnostics.hasErrors else {
-        throw RuntimeError(DiagnosticRenderer().render(diagnostics.diagnostics))
-    }
-    return graph
+    guard !diagnostics.hasErrors else { throw RuntimeError(DiagnosticRenderer().render(diagnostics.diagnostics)) }
+    return module
 }
 
-/// The benchmark's inputs, reproducible in Python: see compare_runtime.py.
-func input(_ c: Case, batch: Int) throws -> Tensor {
-    let shape = c.shape(batch)
-    let count = shape.reduce(1, *)
-    var random = RandomSource(seed: 42)
-    if let vocabulary = c.integerInputs {
-        return try Tensor(dtype: .i32, shape: shape, values: (0..<count).map { _ in Double(random.next() % UInt64(vocabulary)) })
+func lower(_ c: Case) throws -> Graph {
+    let models = try lowerModule(c.file).models
+    guard let model = c.model.map({ name in models.first { $0.name == name } }) ?? models.first else {
+        throw RuntimeError("\(c.file): no model \(c.model ?? "")")
     }
-    return try Tensor(shape: shape, scalars: (0..<count).map { _ in Float(random.unit()) })
+    return model.graph
+}
+
+/// The benchmark's inputs, one per graph input in order, all from one
+/// SplitMix64 stream (seed 42): reproducible in Python (compare_runtime.py).
+func inputs(of graph: Graph, batch: Int) throws -> [String: Tensor] {
+    var random = RandomSource(seed: 42)
+    var result: [String: Tensor] = [:]
+    for value in graph.inputs {
+        let type = graph.type(of: value)
+        let bindings = Dictionary(uniqueKeysWithValues: type.shape.symbols.map { ($0, $0 == "T" ? sequenceLength : batch) })
+        let shape = try type.shape.dims.map { try $0.evaluate(bindings) }
+        let count = shape.reduce(1, *)
+        let name = graph.name(of: value) ?? "input"
+        if type.dtype == .i32 || type.dtype == .i64 {
+            result[name] = try Tensor(dtype: type.dtype, shape: shape,
+                                      values: (0..<count).map { _ in Double(random.next() % UInt64(vocabulary)) })
+        } else {
+            result[name] = try Tensor(shape: shape, scalars: (0..<count).map { _ in Float(random.unit()) })
+        }
+    }
+    return result
 }
 
 func milliseconds(_ body: () throws -> Void) rethrows -> Double {
@@ -88,30 +119,32 @@ func sgemmRows() throws -> [[String: Any]] {
         let median = times[times.count / 2]
         let gflops = 2 * Double(m) * Double(n) * Double(k) / (median * 1e6)
         rows.append(["model": "sgemm", "m": m, "n": n, "k": k, "median_ms": median, "gflops": gflops])
-        if !json { print(String(format: "sgemm %5d×%5d×%5d %9.3f ms %7.1f GFLOPS", m, n, k, median, gflops)) }
+        if !json { print(String(format: "sgemm %5ld×%5ld×%5ld %9.3f ms %7.1f GFLOPS", m, n, k, median, gflops)) }
     }
     return rows
 }
+
+/// A model name left-aligned in the first column.
+func padded(_ name: String) -> String { name.padding(toLength: max(17, name.count), withPad: " ", startingAt: 0) }
 
 var rows: [[String: Any]] = []
 if arguments.contains("--sgemm") { rows += try sgemmRows() }
 /// --compare-levels: -O0 and -O2 side by side with ops, kernels and memory plans.
 let compareLevels = arguments.contains("--compare-levels")
 if !json {
-    print(compareLevels ? "model  batch  ops O0  kernels O2   arena O2    naive O0   ms O0      ms O2" : "model  batch   median ms      min ms")
+    print(compareLevels ? "model             batch  ops O0  kernels O2   arena O2    naive O0   ms O0      ms O2" : "model             batch   median ms      min ms")
 }
 for c in cases where only == nil || only == c.name {
     let levels = compareLevels ? [0, 2] : [level]
     var interpreters: [(Int, Interpreter, Int)] = []
     for l in levels {
-        let graph = try lower(c.file)
+        let graph = try lower(c)
         let ops = graph.nodes.count
         try PassManager(pipeline: .level(l)).run(graph)
         interpreters.append((ops, try Interpreter(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0)), graph.nodes.count))
     }
     for batch in batches {
-        let x = try input(c, batch: batch)
-        let inputs = [c.input: x]
+        let inputs = try inputs(of: try lower(c), batch: batch)
         var medians: [Double] = []
         var mins: [Double] = []
         for (_, interpreter, _) in interpreters {
@@ -131,12 +164,12 @@ for c in cases where only == nil || only == c.name {
             rows.append(["model": c.name, "batch": batch, "ops_O0": o0.0, "kernels_O2": o2.2, "arena_O2": m2.arenaBytes,
                          "naive_O0": m0.naiveBytes, "ms_O0": medians[0], "ms_O2": medians[1]])
             if !json {
-                print(String(format: "%-6@ %5d %7d %11d %10d %11d %8.3f %10.3f", c.name as NSString, batch, o0.0, o2.2,
+                print(padded(c.name) + String(format: " %5ld %7ld %11ld %10ld %11ld %8.3f %10.3f", batch, o0.0, o2.2,
                              m2.arenaBytes, m0.naiveBytes, medians[0], medians[1]))
             }
         } else {
             rows.append(["model": c.name, "batch": batch, "median_ms": medians[0], "min_ms": mins[0], "runs": iterations])
-            if !json { print(String(format: "%-6@ %5d %11.3f %11.3f", c.name as NSString, batch, medians[0], mins[0])) }
+            if !json { print(padded(c.name) + String(format: " %5ld %11.3f %11.3f", batch, medians[0], mins[0])) }
         }
     }
 }

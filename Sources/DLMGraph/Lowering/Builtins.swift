@@ -43,12 +43,14 @@ enum Builtins {
 
 extension Lowerer {
     /// Lowers a call: a user layer, a built-in, or an initializer used in the wrong place.
-    func call(_ callee: Identifier, arguments: [Argument], isPipelined: Bool, range: SourceRange) throws -> LoweredValue {
+    /// `piped` is the already-lowered value of a pipelined call's first argument.
+    func call(_ callee: Identifier, arguments: [Argument], isPipelined: Bool, range: SourceRange,
+              piped: LoweredValue? = nil) throws -> LoweredValue {
         if scope.values[callee.name] != nil {
             throw fail(.callNonFunction(callee.name), at: callee.range)
         }
         if let layer = layers[callee.name] {
-            return try expandLayer(layer, callee: callee, arguments: arguments, isPipelined: isPipelined, range: range)
+            return try expandLayer(layer, callee: callee, arguments: arguments, isPipelined: isPipelined, range: range, piped: piped)
         }
         guard let builtin = Builtins.table[callee.name] else {
             if Initializers.names.contains(callee.name) {
@@ -58,7 +60,7 @@ extension Lowerer {
             throw fail(.unknownFunction(callee.name), at: callee.range, notes: Suggestions.note(for: callee.name, among: candidates))
         }
         let bound = try CallArguments(callee: callee, arguments: arguments, parameters: builtin.parameters, range: range,
-                                      isPipelined: isPipelined, lowerer: self)
+                                      isPipelined: isPipelined, piped: piped, lowerer: self)
         guard let prefix = builtin.layerPrefix else { return try builtin.lower(self, bound) }
         // The input is lowered before the layer is named and its parameters
         // counted, so `x |> dense(128) |> dense(10)` names the layers in order.

@@ -22,9 +22,10 @@ final class CallArguments {
 
     /// Binds positional arguments in order and keyword arguments by name,
     /// reporting unknown, duplicate, extra and missing arguments. For a
-    /// pipelined call the first argument is the value piped in.
+    /// pipelined call the first argument is the value piped in, already
+    /// lowered when `piped` is given.
     init(callee: Identifier, arguments: [Argument], parameters: [BuiltinParameter], range: SourceRange,
-         isPipelined: Bool = false, lowerer: Lowerer) throws {
+         isPipelined: Bool = false, piped: LoweredValue? = nil, lowerer: Lowerer) throws {
         self.callee = callee
         self.range = range
         self.lowerer = lowerer
@@ -54,6 +55,7 @@ final class CallArguments {
                 positional += 1
             }
         }
+        if let pipedName, let piped { cache[pipedName] = piped }
         for parameter in parameters where parameter.isRequired && bound[parameter.name] == nil {
             throw lowerer.fail(.missingArgument(parameter.name, callee.name), at: range)
         }

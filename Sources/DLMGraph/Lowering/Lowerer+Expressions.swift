@@ -28,8 +28,26 @@ extension Lowerer {
             let r = try lowerExpression(rhs)
             return try binary(op, l, r, operatorRange: operatorRange, lhsRange: lhs.range, rhsRange: rhs.range)
         case .call(let callee, let arguments, let isPipelined, let range):
-            return try call(callee, arguments: arguments, isPipelined: isPipelined, range: range)
+            if isPipelined { return try lowerPipeline(expr) }
+            return try call(callee, arguments: arguments, isPipelined: false, range: range)
         }
+    }
+
+    /// Lowers `x |> f |> g |> …` from the inside out with a loop: the parser
+    /// nests each stage's call around the previous one, and a model of many
+    /// thousand piped layers must not need a stack frame per layer.
+    private func lowerPipeline(_ expr: Expr) throws -> LoweredValue {
+        var stages: [(callee: Identifier, arguments: [Argument], range: SourceRange)] = []
+        var head = expr
+        while case .call(let callee, let arguments, true, let range) = head, let piped = arguments.first {
+            stages.append((callee, arguments, range))
+            head = piped.value
+        }
+        var value = try lowerExpression(head)
+        for stage in stages.reversed() {
+            value = try call(stage.callee, arguments: stage.arguments, isPipelined: true, range: stage.range, piped: value)
+        }
+        return value
     }
 
     /// Resolves a bare name: a bound value, a size, an element type, or something callable.

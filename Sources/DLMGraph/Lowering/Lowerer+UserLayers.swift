@@ -2,11 +2,12 @@ import DLMSyntax
 
 extension Lowerer {
     /// Expands a call of a user layer written with arguments in the caller's scope.
-    func expandLayer(_ layer: FunctionDecl, callee: Identifier, arguments: [Argument], isPipelined: Bool, range: SourceRange) throws -> LoweredValue {
+    func expandLayer(_ layer: FunctionDecl, callee: Identifier, arguments: [Argument], isPipelined: Bool, range: SourceRange,
+                     piped: LoweredValue? = nil) throws -> LoweredValue {
         let parameters = layer.parameters.map { BuiltinParameter(name: $0.name.name, isRequired: $0.defaultValue == nil) }
             + [BuiltinParameter(name: "name", isRequired: false)]
         let bound = try CallArguments(callee: callee, arguments: arguments, parameters: parameters, range: range,
-                                      isPipelined: isPipelined, lowerer: self)
+                                      isPipelined: isPipelined, piped: piped, lowerer: self)
         // Arguments are lowered in the caller's scope, before the layer's own scope opens.
         var values: [LoweredValue?] = []
         for parameter in layer.parameters {

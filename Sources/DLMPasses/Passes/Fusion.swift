@@ -35,8 +35,13 @@ public struct Fusion: GraphPass {
 
     public func run(on graph: Graph, mode: CompilationMode) throws -> PassStatistics {
         var fusedCount = 0
+        var saved: Dim = 0
         for node in graph.nodes {
-            for region in node.regions where node.op != .fused { fusedCount += try run(on: region, mode: mode).opsFused }
+            for region in node.regions where node.op != .fused {
+                let inner = try run(on: region, mode: mode)
+                fusedCount += inner.opsFused
+                saved = saved + inner.bytesSaved
+            }
         }
         let nodes = graph.nodes
         let uses = GraphEditing.useCounts(graph, nodes: nodes)
@@ -97,9 +102,11 @@ public struct Fusion: GraphPass {
             let group = (members[root] ?? []).sorted()
             result.append(makeFusedNode(group.map { nodes[$0] }, in: graph))
             fusedCount += group.count
+            // Every result but the root's now lives only inside the kernel.
+            saved = saved + GraphEditing.bytes(of: group.dropLast().flatMap { nodes[$0].results }, in: graph)
         }
         if result.count != nodes.count { graph.replaceNodes(result) }
-        return PassStatistics(opsRemoved: nodes.count - result.count, opsFused: fusedCount)
+        return PassStatistics(opsRemoved: nodes.count - result.count, opsFused: fusedCount, bytesSaved: saved)
     }
 
     /// Builds the `fused` node for a group (nodes in topological order; the last is the root).

@@ -21,8 +21,13 @@ public struct RowFusion: GraphPass {
 
     public func run(on graph: Graph, mode: CompilationMode) throws -> PassStatistics {
         var fusedCount = 0
+        var saved: Dim = 0
         for node in graph.nodes {
-            for region in node.regions where node.op != .fused { fusedCount += try run(on: region, mode: mode).opsFused }
+            for region in node.regions where node.op != .fused {
+                let inner = try run(on: region, mode: mode)
+                fusedCount += inner.opsFused
+                saved = saved + inner.bytesSaved
+            }
         }
         let nodes = graph.nodes
         var producer: [ValueID: Int] = [:]
@@ -76,7 +81,7 @@ public struct RowFusion: GraphPass {
             for m in members { groupOf[m] = groups.count }
             groups.append(members.sorted())
         }
-        guard !groups.isEmpty else { return PassStatistics(opsFused: fusedCount) }
+        guard !groups.isEmpty else { return PassStatistics(opsFused: fusedCount, bytesSaved: saved) }
 
         var uses: [ValueID: [Int]] = [:]
         for (index, node) in nodes.enumerated() { for operand in node.operands { uses[operand, default: []].append(index) } }
@@ -96,9 +101,11 @@ public struct RowFusion: GraphPass {
             }
             result.append(makeGroup(members.map { nodes[$0] }, exported: exported, in: graph))
             fusedCount += members.count
+            let exportedSet = Set(exported)
+            saved = saved + GraphEditing.bytes(of: members.flatMap { nodes[$0].results }.filter { !exportedSet.contains($0) }, in: graph)
         }
         graph.replaceNodes(result)
-        return PassStatistics(opsRemoved: nodes.count - result.count, opsFused: fusedCount)
+        return PassStatistics(opsRemoved: nodes.count - result.count, opsFused: fusedCount, bytesSaved: saved)
     }
 
     /// No path may leave the group and come back: every node outside it that
