@@ -1,5 +1,15 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+/// The LLVM whose C headers Debian's llvm-dev links at /usr/include/llvm-c
+/// (`../lib/llvm-14/include/llvm-c`): its major version names the library to
+/// link, so a newer llvm-dev is a rebuild, not an edit.
+let llvmMajorVersion: String = {
+    let link = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/usr/include/llvm-c")) ?? ""
+    let component = link.split(separator: "/").first { $0.hasPrefix("llvm-") && Int($0.dropFirst(5)) != nil }
+    return component.map { String($0.dropFirst(5)) } ?? "14"
+}()
 
 let package = Package(
     name: "dlmc",
@@ -10,6 +20,7 @@ let package = Package(
         .library(name: "DLMGraph", targets: ["DLMGraph"]),
         .library(name: "DLMRuntime", targets: ["DLMRuntime"]),
         .library(name: "DLMPasses", targets: ["DLMPasses"]),
+        .library(name: "DLMCodegen", targets: ["DLMCodegen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,11 +36,22 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         // Tensors, data and weight formats, the interpreter.
         .target(name: "DLMRuntime", dependencies: ["DLMGraph", "COpenBLAS"]),
+        // LLVM's C API from Debian's llvm-dev.
+        .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
+        // LLVM code generation for plans, the ORC JIT and the JIT-backed executor.
+        .target(
+            name: "DLMCodegen",
+            dependencies: ["DLMGraph", "DLMRuntime", "DLMPasses", "CLLVM"],
+            linkerSettings: [
+                .unsafeFlags(["-L/usr/lib/llvm-\(llvmMajorVersion)/lib"]),
+                .linkedLibrary("LLVM-\(llvmMajorVersion)"),
+            ]
+        ),
         // The command line tool.
         .executableTarget(
             name: "dlmc",
             dependencies: [
-                "DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses",
+                "DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,13 +64,14 @@ let package = Package(
         // Interpreter latency on the reference models.
         .executableTarget(
             name: "runtime-bench",
-            dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"],
+            dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen"],
             path: "benchmarks/RuntimeBench"
         ),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
         .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden", "Diagnostics"]),
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Fixtures"]),
         .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Golden"]),
+        .testTarget(name: "DLMCodegenTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DLMCodegen
 import DLMGraph
 import DLMPasses
 import DLMRuntime
@@ -47,6 +48,12 @@ extension DLMC {
         @Flag(name: .long, help: "Print ops before/after optimisation, kernels, memory plan and time to stderr.")
         var stats = false
 
+        @Option(name: .long, help: "Backend: jit (LLVM, for this CPU), interp (the reference interpreter), or auto (the JIT, falling back to the interpreter where it cannot compile).")
+        var backend: Backend = .auto
+
+        @Flag(name: .long, help: "Report what the JIT compiled, what fell back to the interpreter and why, and compile times.")
+        var verbose = false
+
         func validate() throws {
             guard (0...2).contains(level) else { throw ValidationError("-O takes 0, 1 or 2, not \(level)") }
             for input in inputs where !input.contains("=") {
@@ -73,16 +80,20 @@ extension DLMC {
                 }
                 let opsBefore = model.graph.nodes.count
                 try PassManager(pipeline: .level(level)).run(model.graph)
-                let interpreter = try Interpreter(graph: model.graph, parameters: parameters,
-                                                  pool: threads.map(ThreadPool.init) ?? .default)
+                let verbose = self.verbose
+                let executor = try ModelExecutor(graph: model.graph, parameters: parameters, backend: backend,
+                                                 pool: threads.map(ThreadPool.init) ?? .default,
+                                                 log: verbose ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : nil)
+                let interpreter = executor.interpreter
                 let start = DispatchTime.now().uptimeNanoseconds
-                let outputs = try interpreter.run(tensors)
+                let outputs = try executor.run(tensors)
                 let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 if stats, let memory = interpreter.memoryStatistics {
-                    let report = String(format: "ops: %ld lowered, %ld kernels at -O%ld; arena %@ for %@ of intermediates (%.0f%%); run %.3f ms\n",
+                    let report = String(format: "ops: %ld lowered, %ld kernels at -O%ld; arena %@ for %@ of intermediates (%.0f%%); run %.3f ms (%@)\n",
                                         opsBefore, model.graph.nodes.count, level, ModelSummaryTable.bytes(memory.arenaBytes) as NSString,
                                         ModelSummaryTable.bytes(memory.naiveBytes) as NSString,
-                                        100 * Double(memory.arenaBytes) / Double(max(1, memory.naiveBytes)), milliseconds)
+                                        100 * Double(memory.arenaBytes) / Double(max(1, memory.naiveBytes)), milliseconds,
+                                        (executor.reports.isEmpty ? "interpreter" : "JIT, compile included") as NSString)
                     FileHandle.standardError.write(Data(report.utf8))
                 }
                 let names = model.graph.outputNames.enumerated().map { $1 ?? (outputs.count == 1 ? "output" : "output\($0)") }
@@ -136,3 +147,5 @@ enum OutputSummary {
         return lines.joined(separator: "\n")
     }
 }
+
+extension Backend: ExpressibleByArgument {}

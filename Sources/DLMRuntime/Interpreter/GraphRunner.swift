@@ -7,8 +7,15 @@ import Foundation
 /// programs are compiled once per node when the runner is built, and the
 /// placement of results is kept while the sizes stay the same, so running
 /// again (every call of a model, every step of a scan) allocates nothing.
-final class GraphRunner {
-    let graph: Graph
+///
+/// With a `PlanCompiler` installed, each new plan is offered to it, and
+/// compiled code runs the nodes instead of the dispatch loop; it calls back
+/// `executeNode` for any node it did not compile.
+package final class GraphRunner {
+    package let graph: Graph
+    /// Compiles plans to native code (the LLVM backend); `nil` interprets.
+    private var compiler: (any PlanCompiler)?
+    private var compiledPlan: (any CompiledPlan)?
     private let programs: [Int: ElementwiseProgram]
     private var bodies: [Int: GraphRunner] = [:]
     private var fusedKernels: [Int: FusedKernel] = [:]
@@ -120,14 +127,82 @@ final class GraphRunner {
         memoryPlan = plan
         plannedBindings = bindings
         invariantsReady = false
+        compiledPlan = nil
     }
 
+    /// Installs a plan compiler here and in every scan and group body.
+    package func install(_ compiler: any PlanCompiler) {
+        self.compiler = compiler
+        compiledPlan = nil
+        for body in bodies.values { body.install(compiler) }
+    }
+
+    /// Where the current plan put everything, for a compiler.
+    private func layout(_ bindings: [String: Int]) throws -> PlanLayout {
+        guard let plan = memoryPlan else { throw RuntimeError("internal: no memory plan") }
+        return PlanLayout(graph: graph, bindings: bindings, resultOffsets: plan.offsets, arenaBytes: plan.arenaBytes,
+                          invariantNodes: invariant)
+    }
+
+    /// Plans memory for `bindings` (without running) and returns the layout a compiler would get.
+    package func planLayout(bindings: [String: Int]) throws -> PlanLayout {
+        try plan(bindings)
+        return try layout(bindings)
+    }
+
+    /// The addresses of the graph's inputs then its parameters, as a compiled plan reads them.
+    package func slotAddresses(into addresses: inout [UnsafeMutableRawPointer?]) {
+        addresses.removeAll(keepingCapacity: true)
+        for value in graph.inputs { addresses.append(values[value.index]?.pointer) }
+        for parameter in graph.parameters { addresses.append(values[parameter.value.index]?.pointer) }
+    }
+
+    /// The base of the arena the current plan's offsets refer to.
+    package var arenaAddress: UnsafeMutableRawPointer? { arena }
+
+    /// Runs node `index` of the current plan through its interpreter kernel
+    /// (compiled plans call this for the nodes they leave to the interpreter).
+    package func executeNode(_ index: Int, bindings: [String: Int], pool: ThreadPool) throws {
+        guard graph.nodes.indices.contains(index) else { throw RuntimeError("internal: no node \(index) in @\(graph.name)") }
+        let node = graph.nodes[index]
+        let inputs = try node.operands.map { operand in
+            guard values.indices.contains(operand.index), let view = values[operand.index] else {
+                throw RuntimeError("internal: value \(operand) of @\(graph.name) has no buffer")
+            }
+            return view
+        }
+        try execute(node, index: index, inputs: inputs, outputs: plannedOutputs[index], bindings: bindings, pool: pool)
+    }
+
+    /// Runs only the matmul or convolution that heads fused group `index`,
+    /// writing its result into the group's output buffer (compiled code then
+    /// applies the group's epilogue in place).
+    package func executeHead(ofGroup index: Int, bindings: [String: Int], pool: ThreadPool) throws {
+        guard graph.nodes.indices.contains(index), let body = graph.nodes[index].regions.first,
+              let head = body.nodes.first(where: { $0.op == .matmul || $0.op == .conv2d }) else {
+            throw RuntimeError("internal: node \(index) of @\(graph.name) is not a GEMM or convolution group")
+        }
+        let node = graph.nodes[index]
+        let inputs = try head.operands.map { operand in
+            guard let position = body.inputs.firstIndex(of: operand), let view = values[node.operands[position].index] else {
+                throw RuntimeError("internal: the head of group \(index) reads a value computed inside the group")
+            }
+            return view
+        }
+        let output = plannedOutputs[index][0]
+        try execute(head, index: index, inputs: inputs, outputs: [BufferView(pointer: output.pointer, dtype: output.dtype, shape: output.shape)],
+                    bindings: bindings, pool: pool)
+    }
     /// Runs the graph. `bound` maps every input and parameter to its buffer;
     /// results stay valid until the next run.
     func run(_ bound: [ValueID: BufferView], bindings: [String: Int], pool: ThreadPool) throws -> [BufferView] {
         try plan(bindings)
         workspace.reset()
         for (id, view) in bound where values.indices.contains(id.index) { values[id.index] = view }
+        if let compiler {
+            if compiledPlan == nil { compiledPlan = compiler.compile(try layout(bindings)) }
+            if let compiledPlan { return try runCompiled(compiledPlan, bindings: bindings, pool: pool) }
+        }
         for (index, node) in graph.nodes.enumerated() {
             scratchInputs.removeAll(keepingCapacity: true)
             for operand in node.operands {
@@ -148,6 +223,24 @@ final class GraphRunner {
             }
         }
         invariantsReady = true
+        return try graph.outputs.map { output in
+            guard values.indices.contains(output.index), let view = values[output.index] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
+            return view
+        }
+    }
+
+    /// Runs the plan through compiled code: every result gets its planned
+    /// buffer first (compiled code and its callbacks read them), nodes that
+    /// depend only on parameters run once, then the compiled plan runs the rest.
+    private func runCompiled(_ compiled: any CompiledPlan, bindings: [String: Int], pool: ThreadPool) throws -> [BufferView] {
+        for (index, node) in graph.nodes.enumerated() {
+            for (result, view) in zip(node.results, plannedOutputs[index]) { values[result.index] = view }
+        }
+        if !invariantsReady {
+            for index in invariant.sorted() { try executeNode(index, bindings: bindings, pool: pool) }
+            invariantsReady = true
+        }
+        try compiled.run(self, bindings: bindings, pool: pool)
         return try graph.outputs.map { output in
             guard values.indices.contains(output.index), let view = values[output.index] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
             return view

@@ -1,0 +1,151 @@
+import CLLVM
+import DLMGraph
+
+/// Thrown when a node or group uses something the LLVM emitter does not
+/// lower yet; the plan then calls the interpreter's kernel for that node.
+struct Unsupported: Error, CustomStringConvertible {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+    var description: String { reason }
+}
+
+/// A buffer one kernel reads, addressed affinely from the kernel's output
+/// index: element `Σ index[k] * strides[k]` (stride 0 along broadcast dims).
+struct Access: Hashable {
+    /// Where the buffer is.
+    let location: ValueLocation
+    let dtype: DType
+    var strides: [Int]
+}
+
+/// Where a value's buffer lives when the compiled plan runs.
+enum ValueLocation: Hashable {
+    /// In the arena, at a byte offset.
+    case arena(Int)
+    /// In the address table (inputs, then parameters).
+    case slot(Int)
+    /// In a module-level constant array (a non-splat `constant`).
+    case global(String)
+}
+
+/// One output element of an elementwise body (an elementwise node, or a
+/// fused group of elementwise ops, broadcasts and constants, possibly after a
+/// GEMM/convolution head) as a tree over affine loads: the elemental form a
+/// loop nest evaluates per element (XLA's elemental emitter, Halide's
+/// pointwise funcs). Values are identified by their graph value, so a value
+/// used twice is computed once per element.
+final class ElementalBody {
+    indirect enum Term {
+        case load(Int)                          // index into `accesses`
+        case splat(Double)
+        case op(Node, [ValueID])                // an elementwise node and its operand values
+    }
+
+    /// The output shape of the kernel (its index space).
+    let shape: [Int]
+    private(set) var accesses: [Access] = []
+    private(set) var terms: [ValueID: Term] = [:]
+    private(set) var dtypes: [ValueID: DType] = [:]
+    let root: ValueID
+
+    /// Builds the tree of `root` in `graph` (a group body or the plan graph).
+    /// `leaf` says where a value that is not computed here lives (`nil`: compute it from its node);
+    /// `shapeOf` gives concrete shapes.
+    init(root: ValueID, in graph: Graph, shape: [Int], leaf: (ValueID) -> ValueLocation?,
+         shapeOf: (ValueID) throws -> [Int], constants: (Node) -> ValueLocation) throws {
+        self.shape = shape
+        self.root = root
+        var producers: [ValueID: Node] = [:]
+        for node in graph.nodes { for result in node.results { producers[result] = node } }
+        // Each value's map from its own dims to output dims (`nil`: index 0, a broadcast dim).
+        var work: [(ValueID, [Int?])] = [(root, Array(shape.indices))]
+        var seen: [ValueID: [Int?]] = [:]
+        while let (value, map) = work.popLast() {
+            if let previous = seen[value] {
+                guard previous == map else { throw Unsupported("a value is read at two different indexings") }
+                continue
+            }
+            seen[value] = map
+            let type = graph.type(of: value)
+            dtypes[value] = type.dtype
+            let valueShape = try shapeOf(value)
+            if let location = leaf(value) {
+                terms[value] = .load(access(location, type.dtype, valueShape, map))
+                continue
+            }
+            guard let node = producers[value] else { throw Unsupported("value \(value) has no producer") }
+            if node.op.isElementwise {
+                terms[value] = .op(node, node.operands)
+                for operand in node.operands { work.append((operand, map)) }
+                continue
+            }
+            switch node.op {
+            case .constant:
+                guard case .floats(let values)? = node.attributes["values"] else { throw Unsupported("constant without values") }
+                if values.count == 1 {
+                    terms[value] = .splat(values[0])
+                } else {
+                    terms[value] = .load(access(constants(node), type.dtype, valueShape, map))
+                }
+            case .broadcast:
+                let operand = node.operands[0]
+                let operandShape = try shapeOf(operand)
+                let offset = valueShape.count - operandShape.count
+                let operandMap: [Int?] = operandShape.indices.map { j in
+                    operandShape[j] == 1 && valueShape[j + offset] != 1 ? nil : map[j + offset]
+                }
+                terms[value] = .op(node, [operand])
+                work.append((operand, operandMap))
+            case .transpose:
+                guard case .ints(let permutation)? = node.attributes["permutation"], permutation.count == map.count else {
+                    throw Unsupported("transpose without a permutation")
+                }
+                var operandMap = [Int?](repeating: nil, count: map.count)
+                for (i, axis) in permutation.enumerated() where operandMap.indices.contains(axis) { operandMap[axis] = map[i] }
+                terms[value] = .op(node, [node.operands[0]])
+                work.append((node.operands[0], operandMap))
+            default:
+                throw Unsupported("'\(node.op.rawValue)' inside an elementwise kernel")
+            }
+        }
+    }
+
+    private func access(_ location: ValueLocation, _ dtype: DType, _ valueShape: [Int], _ map: [Int?]) -> Int {
+        var strides = [Int](repeating: 0, count: shape.count)
+        var running = 1
+        for d in stride(from: valueShape.count - 1, through: 0, by: -1) {
+            if let k = map[d], valueShape[d] != 1 { strides[k] += running }
+            running *= valueShape[d]
+        }
+        let access = Access(location: location, dtype: dtype, strides: strides)
+        if let existing = accesses.firstIndex(of: access) { return existing }
+        accesses.append(access)
+        return accesses.count - 1
+    }
+
+    /// The output's index space with size-1 dims dropped and neighbouring
+    /// dims merged wherever every access (and the output) walks them as one,
+    /// so loops are few and the innermost one is long.
+    func collapsed() -> (shape: [Int], accessStrides: [[Int]], outputStrides: [Int]) {
+        var outputStrides = [Int](repeating: 0, count: shape.count)
+        var running = 1
+        for d in stride(from: shape.count - 1, through: 0, by: -1) {
+            outputStrides[d] = running
+            running *= shape[d]
+        }
+        var dims: [(size: Int, strides: [Int], output: Int)] = []
+        for d in shape.indices where shape[d] != 1 {
+            dims.append((shape[d], accesses.map { $0.strides[d] }, outputStrides[d]))
+        }
+        var merged: [(size: Int, strides: [Int], output: Int)] = []
+        for dim in dims {
+            if let last = merged.last, last.output == dim.output * dim.size,
+               zip(last.strides, dim.strides).allSatisfy({ $0 == $1 * dim.size }) {
+                merged[merged.count - 1] = (last.size * dim.size, dim.strides, dim.output)
+            } else {
+                merged.append(dim)
+            }
+        }
+        return (merged.map(\.size), accesses.indices.map { a in merged.map { $0.strides[a] } }, merged.map(\.output))
+    }
+}

@@ -1,0 +1,47 @@
+import CLLVM
+
+/// Counted loops in LLVM IR: `for i in 0..<count` with the induction
+/// variable as an `i64` phi, bottom-tested (the emitter never makes empty loops).
+struct LoopNest {
+    let module: CodeModule
+    let function: LLVMValueRef?
+
+    /// Emits a loop around whatever `body` emits, at the builder's position, and
+    /// leaves the builder after the loop.
+    func loop(_ count: Int, _ name: String, _ body: (LLVMValueRef?) throws -> Void) rethrows {
+        let b = module.builder
+        let entry = LLVMGetInsertBlock(b)
+        let header = module.block("\(name).body", in: function)
+        let exit = module.block("\(name).exit", in: function)
+        LLVMBuildBr(b, header)
+        LLVMPositionBuilderAtEnd(b, header)
+        let index = LLVMBuildPhi(b, module.i64, name)
+        try body(index)
+        let next = LLVMBuildNUWAdd(b, index, module.int64(1), "\(name).next")
+        let latch = LLVMGetInsertBlock(b)
+        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntULT, next, module.int64(count), ""), header, exit)
+        var values: [LLVMValueRef?] = [module.int64(0), next]
+        var blocks: [LLVMBasicBlockRef?] = [entry, latch]
+        LLVMAddIncoming(index, &values, &blocks, 2)
+        LLVMPositionBuilderAtEnd(b, exit)
+    }
+
+    /// Nested loops over `shape` (outermost first); `body` receives one index per dim.
+    func loops(_ shape: [Int], _ name: String, _ body: ([LLVMValueRef?]) throws -> Void) rethrows {
+        func nest(_ depth: Int, _ indices: [LLVMValueRef?]) throws {
+            if depth == shape.count { return try body(indices) }
+            try loop(shape[depth], "\(name)\(depth)") { try nest(depth + 1, indices + [$0]) }
+        }
+        try nest(0, [])
+    }
+
+    /// `Σ indices[k] * strides[k]` as an i64 (terms with stride 0 vanish).
+    func linear(_ indices: [LLVMValueRef?], _ strides: [Int]) -> LLVMValueRef? {
+        var sum: LLVMValueRef? = module.int64(0)
+        for (index, stride) in zip(indices, strides) where stride != 0 {
+            let term = stride == 1 ? index : LLVMBuildNUWMul(module.builder, index, module.int64(stride), "")
+            sum = LLVMBuildNUWAdd(module.builder, sum, term, "")
+        }
+        return sum
+    }
+}

@@ -1,0 +1,275 @@
+import CLLVM
+import DLMGraph
+import DLMRuntime
+
+/// Compiles one plan (a graph at concrete sizes, with its memory layout) into
+/// one LLVM module with one entry function:
+///
+///     i32 @<entry>(i8* arena, i8** slots, i8* context, i32 (i8*, i64, i32)* callback)
+///
+/// `slots` holds the addresses of the graph's inputs then its parameters.
+/// Each node becomes a kernel function the entry calls in order (O3 inlines
+/// them); a node the emitter cannot lower becomes a call of `callback`
+/// (`mode` 0: run node `i` on the interpreter; 1: run only the GEMM or
+/// convolution heading group `i`, before its compiled epilogue). A non-zero
+/// status from a callback is returned at once.
+final class PlanEmitter {
+    /// How each node was compiled, for `--verbose` and tests.
+    enum NodeLowering: Equatable {
+        case native
+        case nativeEpilogue(headOnInterpreter: String)
+        case interpreter(reason: String)
+        case invariant
+    }
+
+    let module: CodeModule
+    let layout: PlanLayout
+    private let scalar: ScalarEmitter
+    private(set) var lowerings: [NodeLowering] = []
+    private var slotOfValue: [ValueID: Int] = [:]
+    private var resultOffset: [ValueID: Int] = [:]
+    private var constantGlobals: [String: LLVMValueRef?] = [:]
+
+    init(module: CodeModule, layout: PlanLayout) {
+        self.module = module
+        self.layout = layout
+        scalar = ScalarEmitter(module: module)
+        let graph = layout.graph
+        for (slot, value) in (graph.inputs + graph.parameters.map(\.value)).enumerated() { slotOfValue[value] = slot }
+        for (index, node) in graph.nodes.enumerated() {
+            for (result, offset) in zip(node.results, layout.resultOffsets[index]) { resultOffset[result] = offset }
+        }
+    }
+
+    private var b: LLVMBuilderRef { module.builder }
+    private var kernelType: LLVMTypeRef { module.functionType(module.void, [module.bytePointer, module.pointer(to: module.bytePointer)]) }
+    private var callbackType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.i64, module.i32]) }
+
+    /// Emits every kernel and the entry function named `entry`.
+    func emit(entry: String) throws {
+        let graph = layout.graph
+        let entryType = module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer),
+                                                         module.bytePointer, module.pointer(to: callbackType)])
+        let function = module.function(entry, entryType)
+        let (arena, slots, context, callback) = (LLVMGetParam(function, 0), LLVMGetParam(function, 1),
+                                                 LLVMGetParam(function, 2), LLVMGetParam(function, 3))
+        // Kernels first (each positions the builder in its own function), then the entry's calls.
+        var steps: [(kernel: LLVMValueRef?, callbackMode: Int32?, index: Int)] = []
+        for (index, node) in graph.nodes.enumerated() {
+            if layout.invariantNodes.contains(index) {
+                lowerings.append(.invariant)
+                continue
+            }
+            do {
+                let (kernel, headMode) = try emitKernel(node, index: index)
+                if let headMode { steps.append((nil, headMode, index)) }
+                steps.append((kernel, nil, index))
+                lowerings.append(headMode == nil ? .native : .nativeEpilogue(headOnInterpreter: node.regions.first?.nodes.first { $0.op == .conv2d || $0.op == .matmul }?.op.rawValue ?? "head"))
+            } catch let unsupported as Unsupported {
+                steps.append((nil, 0, index))
+                lowerings.append(.interpreter(reason: unsupported.reason))
+            }
+        }
+        LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
+        for step in steps {
+            if let kernel = step.kernel {
+                module.call(kernel, kernelType, [arena, slots])
+                continue
+            }
+            let status = module.call(callback, callbackType, [context, module.int64(step.index), module.int32(step.callbackMode ?? 0)], "status")
+            let failed = module.block("n\(step.index).failed", in: function)
+            let next = module.block("n\(step.index).done", in: function)
+            LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, status, module.int32(0), ""), failed, next)
+            LLVMPositionBuilderAtEnd(b, failed)
+            LLVMBuildRet(b, status)
+            LLVMPositionBuilderAtEnd(b, next)
+        }
+        LLVMBuildRet(b, module.int32(0))
+    }
+
+    // MARK: Kernels
+
+    /// Emits node `index` as a kernel function; the second result is the
+    /// callback mode to run first (the head of a group on the interpreter).
+    private func emitKernel(_ node: Node, index: Int) throws -> (LLVMValueRef?, Int32?) {
+        let graph = layout.graph
+        let result = node.results[0]
+        let shape = try concreteShape(graph, result)
+        var headMode: Int32?
+        var body: (LLVMValueRef?, LLVMValueRef?) throws -> Void
+        if node.op.isElementwise || node.op == .broadcast || node.op == .transpose {
+            let elemental = try ElementalBody(root: result, in: graph, shape: shape, leaf: { $0 == result ? nil : self.location(of: $0) },
+                                              shapeOf: { try self.concreteShape(graph, $0) }, constants: constantLocation)
+            body = { arena, slots in try self.emitElemental(elemental, output: result, dtype: graph.type(of: result).dtype, arena, slots) }
+        } else if node.op == .reshape || node.op == .dropout {
+            // Same elements, same order (dropout is the identity here, as in the interpreter).
+            body = { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }
+        } else if node.op == .matmul {
+            let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
+            body = { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }
+        } else if node.op == .fused, let group = node.regions.first {
+            (body, headMode) = try fusedKernel(node, group: group, shape: shape)
+        } else {
+            throw Unsupported("no LLVM lowering for '\(node.op.rawValue)'")
+        }
+        guard shape.reduce(1, *) > 0 else { throw Unsupported("empty tensor") }
+        let function = module.function("kernel_n\(index)_\(node.op.rawValue)", kernelType)
+        LLVMSetLinkage(function, LLVMInternalLinkage)
+        LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
+        currentFunction = function
+        try body(LLVMGetParam(function, 0), LLVMGetParam(function, 1))
+        LLVMBuildRetVoid(b)
+        return (function, headMode)
+    }
+
+    private var currentFunction: LLVMValueRef?
+
+    /// A fused group: elementwise bodies compile whole; GEMM groups compile
+    /// their matmul and epilogue; convolution groups run the convolution on
+    /// the interpreter's im2col + OpenBLAS kernel and compile the epilogue.
+    private func fusedKernel(_ node: Node, group: Graph, shape: [Int]) throws -> ((LLVMValueRef?, LLVMValueRef?) throws -> Void, Int32?) {
+        let graph = layout.graph
+        guard node.results.count == 1, group.outputs.count == 1 else { throw Unsupported("group with several results") }
+        let kind: String = if case .string(let k)? = node.attributes["kind"] { k } else { "" }
+        let output = node.results[0]
+        let outputType = graph.type(of: output)
+        var outer: [ValueID: ValueID] = [:]
+        for (input, operand) in zip(group.inputs, node.operands) { outer[input] = operand }
+        let head = group.nodes.first { $0.op == .matmul || $0.op == .conv2d }
+        if kind != "elementwise" && kind != "gemm" && kind != "conv" { throw Unsupported("'\(kind)' groups") }
+        if let head {
+            guard graph.type(of: output).dtype == group.type(of: head.results[0]).dtype,
+                  try concreteShape(group, head.results[0]) == shape else { throw Unsupported("epilogue changes the head's type") }
+        }
+        let root = group.outputs[0]
+        let epilogue: ElementalBody? = root == head?.results[0] ? nil : try ElementalBody(
+            root: root, in: group, shape: shape,
+            leaf: { value in
+                if let operand = outer[value] { return self.location(of: operand) }
+                if value == head?.results[0] { return self.location(of: output) }
+                return nil
+            },
+            shapeOf: { try self.concreteShape(group, $0) }, constants: constantLocation)
+        let finish: (LLVMValueRef?, LLVMValueRef?) throws -> Void = { arena, slots in
+            if let epilogue { try self.emitElemental(epilogue, output: output, dtype: outputType.dtype, arena, slots) }
+        }
+        guard let head else { return (finish, nil) }
+        if head.op == .conv2d { return (finish, 1) }
+        guard let a = outer[head.operands[0]], let bOperand = outer[head.operands[1]] else {
+            throw Unsupported("matmul of values computed inside the group")
+        }
+        let gemm = try GEMMEmitter.Operands(graph: group, node: head, shapeOf: { try self.concreteShape(group, $0) })
+        return ({ arena, slots in
+            try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots)
+            try finish(arena, slots)
+        }, nil)
+    }
+
+    private func emitElemental(_ body: ElementalBody, output: ValueID, dtype: DType, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
+        let (shape, accessStrides, outputStrides) = body.collapsed()
+        let bases = body.accesses.map { address(of: $0.location, arena, slots) }
+        let outputBase = address(of: location(of: output), arena, slots)
+        let loops = LoopNest(module: module, function: currentFunction)
+        try loops.loops(shape, "i") { indices in
+            var cache: [ValueID: LLVMValueRef?] = [:]
+            func value(_ v: ValueID) throws -> LLVMValueRef? {
+                if let cached = cache[v] { return cached }
+                guard let term = body.terms[v], let dtype = body.dtypes[v] else { throw Unsupported("internal: no term for \(v)") }
+                let result: LLVMValueRef?
+                switch term {
+                case .load(let a):
+                    result = scalar.load(body.accesses[a].dtype, bases[a], loops.linear(indices, accessStrides[a]))
+                case .splat(let constant):
+                    result = module.real(ScalarConversionValue.convert(constant, to: dtype), scalar.representation(dtype))
+                case .op(let node, let operands):
+                    let values = try operands.map(value)
+                    if let expression = node.op.scalarDefinition {
+                        let types = operands.map { body.dtypes[$0] ?? dtype }
+                        result = scalar.elementwise(expression, operands: values, operandTypes: types, result: dtype, attributes: node.attributes)
+                    } else {
+                        result = values[0]   // broadcast and transpose only move elements
+                    }
+                }
+                cache[v] = result
+                return result
+            }
+            scalar.store(try value(body.root), dtype, outputBase, loops.linear(indices, outputStrides))
+        }
+    }
+
+    private func emitCopy(from source: ValueID, to destination: ValueID, bytes: Int, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) {
+        let from = address(of: location(of: source), arena, slots)
+        let to = address(of: location(of: destination), arena, slots)
+        LLVMBuildMemCpy(b, to, 1, from, 1, module.int64(bytes))
+    }
+
+    private func emitGEMM(_ gemm: GEMMEmitter.Operands, a: ValueID, b bValue: ValueID, output: ValueID,
+                          _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
+        let emitter = GEMMEmitter(module: module, scalar: scalar, function: currentFunction)
+        try emitter.emit(gemm, a: address(of: location(of: a), arena, slots), b: address(of: location(of: bValue), arena, slots),
+                         c: address(of: location(of: output), arena, slots))
+    }
+
+    // MARK: Values
+
+    func concreteShape(_ graph: Graph, _ value: ValueID) throws -> [Int] {
+        do {
+            return try graph.type(of: value).shape.dims.map { try $0.evaluate(layout.bindings) }
+        } catch {
+            throw Unsupported("size of \(value) cannot be computed: \(error)")
+        }
+    }
+
+    /// Where a plan-level value lives.
+    private func location(of value: ValueID) -> ValueLocation? {
+        if let offset = resultOffset[value] { return .arena(offset) }
+        if let slot = slotOfValue[value] { return .slot(slot) }
+        return nil
+    }
+
+    /// A non-splat constant as a private global array of its dtype's storage.
+    private func constantLocation(_ node: Node) -> ValueLocation {
+        let name = "const_\(constantGlobals.count)"
+        guard case .floats(let values)? = node.attributes["values"], case .dtype(let dtype)? = node.attributes["dtype"] else {
+            return .global(name)
+        }
+        let (type, elements): (LLVMTypeRef, [LLVMValueRef?]) = switch dtype {
+        case .f32: (module.f32, values.map { module.real($0, module.f32) })
+        case .f64: (module.f64, values.map { module.real($0, module.f64) })
+        case .i32: (module.i32, values.map { module.int32(Int32(clamping: Int(exactly: $0.rounded(.towardZero)) ?? 0)) })
+        case .i64: (module.i64, values.map { module.int64(Int(exactly: $0.rounded(.towardZero)) ?? 0) })
+        case .bool: (module.i8, values.map { LLVMConstInt(module.i8, $0 != 0 ? 1 : 0, 0) })
+        case .u8: (module.i8, values.map { LLVMConstInt(module.i8, UInt64(UInt8(clamping: Int(exactly: $0.rounded(.towardZero)) ?? 0)), 0) })
+        }
+        var constants = elements
+        let array = constants.withUnsafeMutableBufferPointer { LLVMConstArray(type, $0.baseAddress, UInt32($0.count)) }
+        let global = LLVMAddGlobal(module.module, LLVMTypeOf(array), name)
+        LLVMSetInitializer(global, array)
+        LLVMSetGlobalConstant(global, 1)
+        LLVMSetLinkage(global, LLVMPrivateLinkage)
+        constantGlobals[name] = global
+        return .global(name)
+    }
+
+    /// The address of a location as an `i8*`.
+    private func address(of location: ValueLocation?, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) -> LLVMValueRef? {
+        switch location {
+        case .arena(let offset): return module.element(module.i8, arena, module.int64(offset))
+        case .slot(let slot): return module.load(module.bytePointer, slots, module.int64(slot))
+        case .global(let name): return LLVMBuildBitCast(b, constantGlobals[name] ?? nil, module.bytePointer, "")
+        case nil: return LLVMConstNull(module.bytePointer)
+        }
+    }
+}
+
+/// The interpreter's conversion of a literal to a dtype's value (`ScalarConversion`), for splat constants.
+enum ScalarConversionValue {
+    static func convert(_ value: Double, to dtype: DType) -> Double {
+        switch dtype {
+        case .f64: value
+        case .f32: Double(Float(value))
+        case .bool: value != 0 ? 1 : 0
+        case .i32, .i64, .u8: value.isFinite ? value.rounded(.towardZero) : 0
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import CLLVM
+
+/// An LLVM module under construction, with its context and instruction
+/// builder, owned by Swift: everything is disposed of in `deinit` unless the
+/// module was handed to the JIT. The context is an ORC thread-safe context so
+/// the finished module can move into the JIT without copying.
+final class CodeModule {
+    let context: LLVMContextRef
+    let module: LLVMModuleRef
+    let builder: LLVMBuilderRef
+    private let threadSafeContext: LLVMOrcThreadSafeContextRef
+    private var ownsModule = true
+
+    init(name: String, target: HostTarget, machine: LLVMTargetMachineRef) {
+        threadSafeContext = LLVMOrcCreateNewThreadSafeContext()
+        context = LLVMOrcThreadSafeContextGetContext(threadSafeContext)
+        module = LLVMModuleCreateWithNameInContext(name, context)
+        builder = LLVMCreateBuilderInContext(context)
+        LLVMSetTarget(module, target.triple)
+        let layout = LLVMCreateTargetDataLayout(machine)
+        LLVMSetModuleDataLayout(module, layout)
+        LLVMDisposeTargetData(layout)
+    }
+
+    deinit {
+        LLVMDisposeBuilder(builder)
+        if ownsModule { LLVMDisposeModule(module) }
+        LLVMOrcDisposeThreadSafeContext(threadSafeContext)
+    }
+
+    // MARK: Types
+
+    var void: LLVMTypeRef { LLVMVoidTypeInContext(context) }
+    var i1: LLVMTypeRef { LLVMInt1TypeInContext(context) }
+    var i8: LLVMTypeRef { LLVMInt8TypeInContext(context) }
+    var i32: LLVMTypeRef { LLVMInt32TypeInContext(context) }
+    var i64: LLVMTypeRef { LLVMInt64TypeInContext(context) }
+    var f32: LLVMTypeRef { LLVMFloatTypeInContext(context) }
+    var f64: LLVMTypeRef { LLVMDoubleTypeInContext(context) }
+    /// A pointer to `element` (typed in LLVM 14, the same opaque `ptr` from LLVM 15 on).
+    func pointer(to element: LLVMTypeRef) -> LLVMTypeRef { LLVMPointerType(element, 0) }
+    var bytePointer: LLVMTypeRef { pointer(to: i8) }
+
+    func functionType(_ result: LLVMTypeRef, _ parameters: [LLVMTypeRef?]) -> LLVMTypeRef {
+        var parameters = parameters
+        return parameters.withUnsafeMutableBufferPointer { LLVMFunctionType(result, $0.baseAddress, UInt32($0.count), 0) }
+    }
+
+    // MARK: Constants
+
+    func int64(_ value: Int) -> LLVMValueRef? { LLVMConstInt(i64, UInt64(bitPattern: Int64(value)), 1) }
+    func int32(_ value: Int32) -> LLVMValueRef? { LLVMConstInt(i32, UInt64(bitPattern: Int64(value)), 1) }
+    func real(_ value: Double, _ type: LLVMTypeRef) -> LLVMValueRef? { LLVMConstReal(type, value) }
+
+    // MARK: Functions
+
+    /// A function declared (and, for intrinsics and C symbols, resolved) by name; reused if present.
+    func function(_ name: String, _ type: LLVMTypeRef) -> LLVMValueRef? {
+        if let existing = LLVMGetNamedFunction(module, name) { return existing }
+        return LLVMAddFunction(module, name, type)
+    }
+
+    /// Calls a function of a known type.
+    @discardableResult
+    func call(_ function: LLVMValueRef?, _ type: LLVMTypeRef, _ arguments: [LLVMValueRef?], _ name: String = "") -> LLVMValueRef? {
+        var arguments = arguments
+        return arguments.withUnsafeMutableBufferPointer {
+            LLVMBuildCall2(builder, type, function, $0.baseAddress, UInt32($0.count), name)
+        }
+    }
+
+    /// A new block at the end of `function`.
+    func block(_ name: String, in function: LLVMValueRef?) -> LLVMBasicBlockRef {
+        LLVMAppendBasicBlockInContext(context, function, name)
+    }
+
+    // MARK: Memory
+
+    /// The address of element `index` of an `element` array starting at `base` (any pointer type).
+    func element(_ element: LLVMTypeRef, _ base: LLVMValueRef?, _ index: LLVMValueRef?) -> LLVMValueRef? {
+        let typed = LLVMBuildBitCast(builder, base, pointer(to: element), "")
+        var indices: [LLVMValueRef?] = [index]
+        return indices.withUnsafeMutableBufferPointer { LLVMBuildInBoundsGEP2(builder, element, typed, $0.baseAddress, 1, "") }
+    }
+
+    func load(_ type: LLVMTypeRef, _ base: LLVMValueRef?, _ index: LLVMValueRef?) -> LLVMValueRef? {
+        LLVMBuildLoad2(builder, type, element(type, base, index), "")
+    }
+
+    func store(_ value: LLVMValueRef?, _ type: LLVMTypeRef, _ base: LLVMValueRef?, _ index: LLVMValueRef?) {
+        LLVMBuildStore(builder, value, element(type, base, index))
+    }
+
+    // MARK: Finishing
+
+    /// Checks the module; throws LLVM's explanation if it is malformed (a bug in the emitter).
+    func verify() throws {
+        var message: UnsafeMutablePointer<CChar>?
+        if LLVMVerifyModule(module, LLVMReturnStatusAction, &message) != 0 {
+            throw LLVMError("generated LLVM IR is invalid: \(LLVMError.take(message))")
+        } else {
+            _ = LLVMError.take(message)
+        }
+    }
+
+    /// Runs LLVM's new pass manager pipeline (`default<O2>`, `default<O3>`) for the machine.
+    func optimize(_ pipeline: String, machine: LLVMTargetMachineRef) throws {
+        let options = LLVMCreatePassBuilderOptions()
+        defer { LLVMDisposePassBuilderOptions(options) }
+        LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
+        LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
+        LLVMPassBuilderOptionsSetLoopUnrolling(options, 1)
+        try LLVMError.check(LLVMRunPasses(module, pipeline, machine, options), "LLVM passes '\(pipeline)' failed")
+    }
+
+    /// The module as LLVM IR text.
+    var text: String { LLVMError.take(LLVMPrintModuleToString(module)) }
+
+    /// The module compiled to assembly for `machine`.
+    func assembly(machine: LLVMTargetMachineRef) throws -> String {
+        var buffer: LLVMMemoryBufferRef?
+        var message: UnsafeMutablePointer<CChar>?
+        guard LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMAssemblyFile, &message, &buffer) == 0, let buffer else {
+            throw LLVMError("LLVM could not emit assembly: \(LLVMError.take(message))")
+        }
+        defer { LLVMDisposeMemoryBuffer(buffer) }
+        let start = UnsafeRawPointer(LLVMGetBufferStart(buffer))
+        let size = LLVMGetBufferSize(buffer)
+        guard let start else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: start, count: size), as: UTF8.self)
+    }
+
+    /// Gives the module to ORC (which then owns it); the builder stays ours.
+    func handOver() -> LLVMOrcThreadSafeModuleRef {
+        ownsModule = false
+        return LLVMOrcCreateNewThreadSafeModule(module, threadSafeContext)
+    }
+}

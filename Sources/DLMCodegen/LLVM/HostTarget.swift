@@ -1,0 +1,58 @@
+import CLLVM
+
+/// The machine dlmc runs on, as LLVM sees it: triple, CPU name and feature
+/// string (so code uses AVX-512 where the host has it, whatever the CPU).
+public struct HostTarget: Sendable, Hashable {
+    /// The target triple, e.g. `x86_64-pc-linux-gnu`.
+    public let triple: String
+    /// LLVM's name for the host CPU, e.g. `znver4` or `sapphirerapids`.
+    public let cpu: String
+    /// The host's feature string (`+avx512f,+fma,...`).
+    public let features: String
+    /// LLVM's version, `major.minor.patch`.
+    public let llvmVersion: String
+
+    /// The host, after initialising LLVM's native target once; throws when
+    /// LLVM has no backend for this machine.
+    public static func current() throws -> HostTarget {
+        try NativeTarget.initialize()
+        let triple = LLVMError.take(LLVMGetDefaultTargetTriple())
+        let cpu = LLVMError.take(LLVMGetHostCPUName())
+        let features = LLVMError.take(LLVMGetHostCPUFeatures())
+        return HostTarget(triple: triple, cpu: cpu, features: features, llvmVersion: LLVM_VERSION_STRING)
+    }
+
+    /// The vector features worth showing a person (`avx2 avx512f ...`).
+    public var vectorFeatures: [String] {
+        features.split(separator: ",").filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }
+            .filter { $0.hasPrefix("avx") || $0 == "fma" || $0.hasPrefix("sse4") }
+            .sorted()
+    }
+
+    /// A target machine for the host at the given optimisation level.
+    func makeTargetMachine(optimization: LLVMCodeGenOptLevel = LLVMCodeGenLevelAggressive) throws -> LLVMTargetMachineRef {
+        var target: LLVMTargetRef?
+        var message: UnsafeMutablePointer<CChar>?
+        guard LLVMGetTargetFromTriple(triple, &target, &message) == 0, let target else {
+            throw LLVMError("no LLVM target for '\(triple)': \(LLVMError.take(message))")
+        }
+        guard let machine = LLVMCreateTargetMachine(target, triple, cpu, features, optimization,
+                                                    LLVMRelocDefault, LLVMCodeModelJITDefault) else {
+            throw LLVMError("LLVM could not create a target machine for \(triple) (\(cpu))")
+        }
+        return machine
+    }
+}
+
+/// One-time initialisation of LLVM's backend for the host.
+enum NativeTarget {
+    private static let status: String? = {
+        if LLVMInitializeNativeTarget() != 0 { return "LLVM has no native target for this machine" }
+        if LLVMInitializeNativeAsmPrinter() != 0 { return "LLVM has no assembly printer for this machine" }
+        return nil
+    }()
+
+    static func initialize() throws {
+        if let status { throw LLVMError(status) }
+    }
+}

@@ -1,0 +1,47 @@
+import CLLVM
+
+/// An ORC LLJIT instance for the host CPU. Modules added to it are compiled
+/// on lookup; the machine code lives as long as the session. Symbols of the
+/// process (OpenBLAS's `cblas_sgemm`, libm) resolve automatically.
+final class JITSession {
+    private let jit: LLVMOrcLLJITRef
+
+    init(target: HostTarget) throws {
+        let builder = LLVMOrcCreateLLJITBuilder()
+        // Compile for the host CPU and its features (the default builder would too, but say so).
+        let machine = try target.makeTargetMachine()
+        LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(machine))
+        var jit: LLVMOrcLLJITRef?
+        try LLVMError.check(LLVMOrcCreateLLJIT(&jit, builder), "LLVM could not create a JIT")
+        guard let jit else { throw LLVMError("LLVM returned no JIT") }
+        self.jit = jit
+        var generator: LLVMOrcDefinitionGeneratorRef?
+        do {
+            try LLVMError.check(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&generator, LLVMOrcLLJITGetGlobalPrefix(jit), nil, nil),
+                                "LLVM could not search the process for symbols")
+        } catch {
+            LLVMOrcDisposeLLJIT(jit)
+            throw error
+        }
+        LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(jit), generator)
+    }
+
+    deinit {
+        if let error = LLVMOrcDisposeLLJIT(jit) { LLVMConsumeError(error) }
+    }
+
+    /// Adds a finished module; the session owns it from now on.
+    func add(_ module: CodeModule) throws {
+        // The JIT takes the module even when adding fails.
+        try LLVMError.check(LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), module.handOver()),
+                            "LLVM could not add the module to the JIT")
+    }
+
+    /// The address of a compiled function (compiling its module now if needed).
+    func address(of symbol: String) throws -> UnsafeRawPointer {
+        var address: LLVMOrcExecutorAddress = 0
+        try LLVMError.check(LLVMOrcLLJITLookup(jit, &address, symbol), "JIT lookup of '\(symbol)' failed")
+        guard let pointer = UnsafeRawPointer(bitPattern: UInt(address)) else { throw LLVMError("JIT returned a null address for '\(symbol)'") }
+        return pointer
+    }
+}
