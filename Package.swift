@@ -67,11 +67,13 @@ let package = Package(
             dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen"],
             path: "benchmarks/RuntimeBench"
         ),
+        // Test helpers shared by test targets: the seeded random program generator.
+        .target(name: "DLMTestSupport", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"], path: "Tests/DLMTestSupport"),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
         .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden", "Diagnostics"]),
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Fixtures"]),
-        .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Golden"]),
-        .testTarget(name: "DLMCodegenTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen"]),
+        .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "DLMCodegenTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen", "DLMTestSupport"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
     ],
     swiftLanguageModes: [.v6]

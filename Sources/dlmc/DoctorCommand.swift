@@ -1,4 +1,5 @@
 import ArgumentParser
+import DLMCodegen
 import DLMRuntime
 import Foundation
 
@@ -6,7 +7,7 @@ extension DLMC {
     /// `dlmc doctor`: what dlmc will run on.
     struct Doctor: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Report the CPU, the BLAS library and its kernels, and the thread settings.",
+            abstract: "Report the CPU, the BLAS library and its kernels, LLVM and its target, and the thread settings.",
             discussion: "Warns when OpenBLAS runs generic kernels on a CPU with AVX2 or AVX-512."
         )
 
@@ -25,6 +26,14 @@ extension DLMC {
             print("BLAS kernels:   \(BLAS.coreName)\(environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? " (detected)")")
             print("BLAS threads:   \(BLAS.threads)")
             print("dlmc threads:   \(pool.threads)\(environment["DLMC_THREADS"].map { " (DLMC_THREADS=\($0))" } ?? "")")
+            do {
+                let host = try HostTarget.current()
+                print("LLVM:           \(host.llvmVersion)")
+                print("LLVM target:    \(host.triple), cpu \(host.cpu)")
+                print("LLVM features:  \(host.vectorFeatures.joined(separator: " "))")
+            } catch {
+                print("LLVM:           unavailable (\(error)); models run on the interpreter")
+            }
             if let warning = BLAS.kernelWarning(cpu: cpu) {
                 FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
             }

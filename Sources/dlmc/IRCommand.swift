@@ -1,4 +1,5 @@
 import ArgumentParser
+import DLMCodegen
 import DLMGraph
 import DLMPasses
 import DLMSyntax
@@ -13,7 +14,8 @@ extension DLMC {
             discussion: """
             The textual IR is stable enough for golden tests and can be read back by the IR parser. \
             With -O1/-O2 or --passes, the graph is optimised first; --print-after shows it after chosen passes \
-            and --stats reports what each pass did.
+            and --stats reports what each pass did. --llvm, --llvm-unoptimized and --asm show what the LLVM \
+            backend makes of the optimised graph at concrete sizes (--size B=64; symbols default to 1).
             """
         )
 
@@ -44,8 +46,24 @@ extension DLMC {
         @Flag(name: .customLong("debug-diagnostic-names"), help: "Append each diagnostic's stable identifier.")
         var debugDiagnosticNames = false
 
+        @Flag(name: .customLong("llvm"), help: "Print the LLVM IR of the plan after LLVM's optimisation (vectorised loops).")
+        var llvm = false
+
+        @Flag(name: .customLong("llvm-unoptimized"), help: "Print the LLVM IR of the plan as dlmc emits it.")
+        var llvmUnoptimized = false
+
+        @Flag(name: .customLong("asm"), help: "Print the plan's machine code for this CPU.")
+        var assembly = false
+
+        @Option(name: .customLong("size"), help: ArgumentHelp("A symbolic size for --llvm/--asm, as NAME=N (repeatable).", valueName: "name=n"))
+        var sizes: [String] = []
+
         func validate() throws {
             guard (0...2).contains(level) else { throw ValidationError("-O takes 0, 1 or 2, not \(level)") }
+            guard [llvm, llvmUnoptimized, assembly].filter({ $0 }).count <= 1 else {
+                throw ValidationError("choose one of --llvm, --llvm-unoptimized and --asm")
+            }
+            _ = try sizeBindings()
             if let printAfter, printAfter != "all", Pipeline.registry[printAfter] == nil {
                 throw ValidationError("unknown pass '\(printAfter)' for --print-after (passes: \(Pipeline.registry.keys.sorted().joined(separator: ", ")))")
             }
@@ -92,10 +110,41 @@ extension DLMC {
                     }
                     FileHandle.standardError.write(Data(report.utf8))
                 }
+                if let stage = llvmStage {
+                    var bindings = Dictionary(uniqueKeysWithValues: model.graph.inputs.flatMap { model.graph.type(of: $0).shape.symbols }.map { ($0, 1) })
+                    bindings.merge(try sizeBindings()) { $1 }
+                    do {
+                        output.append(try LLVMInspection.render(model.graph, bindings: bindings, stage: stage))
+                    } catch {
+                        FileHandle.standardError.write(Data("error: cannot compile '\(model.name)' with LLVM: \(error)\n".utf8))
+                        throw ExitCode(1)
+                    }
+                    continue
+                }
                 output.append(printer.print(model.graph))
             }
             print(output.joined(separator: "\n"), terminator: "")
         }
+    }
+}
+
+extension DLMC.IR {
+    /// The LLVM output asked for, if any.
+    var llvmStage: LLVMInspection.Stage? {
+        llvm ? .optimized : llvmUnoptimized ? .unoptimized : assembly ? .assembly : nil
+    }
+
+    /// `--size NAME=N` options as bindings.
+    func sizeBindings() throws -> [String: Int] {
+        var bindings: [String: Int] = [:]
+        for size in sizes {
+            let parts = size.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else {
+                throw ValidationError("--size takes NAME=N with N a non-negative integer, got '\(size)'")
+            }
+            bindings[parts[0]] = value
+        }
+        return bindings
     }
 }
 

@@ -9,13 +9,26 @@ struct Unsupported: Error, CustomStringConvertible {
     var description: String { reason }
 }
 
-/// A buffer one kernel reads, addressed affinely from the kernel's output
-/// index: element `Σ index[k] * strides[k]` (stride 0 along broadcast dims).
+/// A buffer the kernel reads, addressed affinely from the kernel's output
+/// index: element `offset + Σ index[k] * strides[k]` (stride 0 along broadcast dims).
 struct Access: Hashable {
     /// Where the buffer is.
     let location: ValueLocation
     let dtype: DType
     var strides: [Int]
+    var offset: Int
+}
+
+/// How one dim of a value is indexed from the kernel's output index:
+/// `offset + scale * output[dim]`, or just `offset` when `dim` is nil
+/// (a broadcast dim). Broadcasts, transposes and slices compose these.
+struct AxisMap: Hashable {
+    var dim: Int?
+    var scale = 1
+    var offset = 0
+
+    static func identity(_ dim: Int) -> AxisMap { AxisMap(dim: dim) }
+    static let zero = AxisMap(dim: nil, scale: 0, offset: 0)
 }
 
 /// Where a value's buffer lives when the compiled plan runs.
@@ -51,15 +64,15 @@ final class ElementalBody {
     /// Builds the tree of `root` in `graph` (a group body or the plan graph).
     /// `leaf` says where a value that is not computed here lives (`nil`: compute it from its node);
     /// `shapeOf` gives concrete shapes.
-    init(root: ValueID, in graph: Graph, shape: [Int], leaf: (ValueID) -> ValueLocation?,
+    init(root: ValueID, in graph: Graph, shape: [Int], bindings: [String: Int], leaf: (ValueID) -> ValueLocation?,
          shapeOf: (ValueID) throws -> [Int], constants: (Node) -> ValueLocation) throws {
         self.shape = shape
         self.root = root
         var producers: [ValueID: Node] = [:]
         for node in graph.nodes { for result in node.results { producers[result] = node } }
-        // Each value's map from its own dims to output dims (`nil`: index 0, a broadcast dim).
-        var work: [(ValueID, [Int?])] = [(root, Array(shape.indices))]
-        var seen: [ValueID: [Int?]] = [:]
+        // Each value's map from its own dims to output dims.
+        var work: [(ValueID, [AxisMap])] = [(root, shape.indices.map(AxisMap.identity))]
+        var seen: [ValueID: [AxisMap]] = [:]
         while let (value, map) = work.popLast() {
             if let previous = seen[value] {
                 guard previous == map else { throw Unsupported("a value is read at two different indexings") }
@@ -91,8 +104,8 @@ final class ElementalBody {
                 let operand = node.operands[0]
                 let operandShape = try shapeOf(operand)
                 let offset = valueShape.count - operandShape.count
-                let operandMap: [Int?] = operandShape.indices.map { j in
-                    operandShape[j] == 1 && valueShape[j + offset] != 1 ? nil : map[j + offset]
+                let operandMap: [AxisMap] = operandShape.indices.map { j in
+                    operandShape[j] == 1 ? .zero : map[j + offset]
                 }
                 terms[value] = .op(node, [operand])
                 work.append((operand, operandMap))
@@ -100,8 +113,18 @@ final class ElementalBody {
                 guard case .ints(let permutation)? = node.attributes["permutation"], permutation.count == map.count else {
                     throw Unsupported("transpose without a permutation")
                 }
-                var operandMap = [Int?](repeating: nil, count: map.count)
+                var operandMap = [AxisMap](repeating: .zero, count: map.count)
                 for (i, axis) in permutation.enumerated() where operandMap.indices.contains(axis) { operandMap[axis] = map[i] }
+                terms[value] = .op(node, [node.operands[0]])
+                work.append((node.operands[0], operandMap))
+            case .slice:
+                // operand[d] = start[d] + step[d] * value[d]
+                guard case .dims(let starts)? = node.attributes["starts"], case .ints(let steps)? = node.attributes["steps"],
+                      starts.count == map.count, steps.count == map.count else { throw Unsupported("slice without starts/steps") }
+                let operandMap = try map.indices.map { d -> AxisMap in
+                    let start = try starts[d].evaluate(bindings)
+                    return AxisMap(dim: map[d].dim, scale: map[d].scale * steps[d], offset: start + steps[d] * map[d].offset)
+                }
                 terms[value] = .op(node, [node.operands[0]])
                 work.append((node.operands[0], operandMap))
             default:
@@ -110,14 +133,16 @@ final class ElementalBody {
         }
     }
 
-    private func access(_ location: ValueLocation, _ dtype: DType, _ valueShape: [Int], _ map: [Int?]) -> Int {
+    private func access(_ location: ValueLocation, _ dtype: DType, _ valueShape: [Int], _ map: [AxisMap]) -> Int {
         var strides = [Int](repeating: 0, count: shape.count)
+        var offset = 0
         var running = 1
         for d in stride(from: valueShape.count - 1, through: 0, by: -1) {
-            if let k = map[d], valueShape[d] != 1 { strides[k] += running }
+            if let k = map[d].dim, valueShape[d] != 1 { strides[k] += running * map[d].scale }
+            offset += running * map[d].offset
             running *= valueShape[d]
         }
-        let access = Access(location: location, dtype: dtype, strides: strides)
+        let access = Access(location: location, dtype: dtype, strides: strides, offset: offset)
         if let existing = accesses.firstIndex(of: access) { return existing }
         accesses.append(access)
         return accesses.count - 1

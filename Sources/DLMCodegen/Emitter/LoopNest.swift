@@ -35,9 +35,9 @@ struct LoopNest {
         try nest(0, [])
     }
 
-    /// `Σ indices[k] * strides[k]` as an i64 (terms with stride 0 vanish).
-    func linear(_ indices: [LLVMValueRef?], _ strides: [Int]) -> LLVMValueRef? {
-        var sum: LLVMValueRef? = module.int64(0)
+    /// `offset + Σ indices[k] * strides[k]` as an i64 (terms with stride 0 vanish).
+    func linear(_ indices: [LLVMValueRef?], _ strides: [Int], offset: Int = 0) -> LLVMValueRef? {
+        var sum: LLVMValueRef? = module.int64(offset)
         for (index, stride) in zip(indices, strides) where stride != 0 {
             let term = stride == 1 ? index : LLVMBuildNUWMul(module.builder, index, module.int64(stride), "")
             sum = LLVMBuildNUWAdd(module.builder, sum, term, "")

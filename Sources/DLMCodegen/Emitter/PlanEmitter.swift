@@ -13,6 +13,10 @@ import DLMRuntime
 /// (`mode` 0: run node `i` on the interpreter; 1: run only the GEMM or
 /// convolution heading group `i`, before its compiled epilogue). A non-zero
 /// status from a callback is returned at once.
+///
+/// The slot after the parameters holds scratch memory the compiled plan owns
+/// (`scratchBytes` of it): the arenas, step slices and carries of scans whose
+/// bodies compile completely, which then run as native loops.
 final class PlanEmitter {
     /// How each node was compiled, for `--verbose` and tests.
     enum NodeLowering: Equatable {
@@ -28,11 +32,23 @@ final class PlanEmitter {
     private(set) var lowerings: [NodeLowering] = []
     private var slotOfValue: [ValueID: Int] = [:]
     private var resultOffset: [ValueID: Int] = [:]
-    private var constantGlobals: [String: LLVMValueRef?] = [:]
+    private var constantGlobals: [String: LLVMValueRef?]
+    /// Bytes of scratch memory the plan needs (scan bodies).
+    private(set) var scratchBytes = 0
+    /// The slot holding the scratch address: right after inputs and parameters.
+    var scratchSlot: Int { layout.graph.inputs.count + layout.graph.parameters.count }
+    /// Compute parameter-only nodes too (scan bodies run them every step; there is no runner to do it once).
+    private let computesInvariants: Bool
+    /// A prefix for function names, unique per nested body.
+    private let prefix: String
 
-    init(module: CodeModule, layout: PlanLayout) {
+    init(module: CodeModule, layout: PlanLayout, computesInvariants: Bool = false, prefix: String = "",
+         constants: [String: LLVMValueRef?] = [:]) {
         self.module = module
         self.layout = layout
+        self.computesInvariants = computesInvariants
+        self.prefix = prefix
+        constantGlobals = constants
         scalar = ScalarEmitter(module: module)
         let graph = layout.graph
         for (slot, value) in (graph.inputs + graph.parameters.map(\.value)).enumerated() { slotOfValue[value] = slot }
@@ -56,7 +72,7 @@ final class PlanEmitter {
         // Kernels first (each positions the builder in its own function), then the entry's calls.
         var steps: [(kernel: LLVMValueRef?, callbackMode: Int32?, index: Int)] = []
         for (index, node) in graph.nodes.enumerated() {
-            if layout.invariantNodes.contains(index) {
+            if layout.invariantNodes.contains(index) && !computesInvariants {
                 lowerings.append(.invariant)
                 continue
             }
@@ -97,8 +113,8 @@ final class PlanEmitter {
         let shape = try concreteShape(graph, result)
         var headMode: Int32?
         var body: (LLVMValueRef?, LLVMValueRef?) throws -> Void
-        if node.op.isElementwise || node.op == .broadcast || node.op == .transpose {
-            let elemental = try ElementalBody(root: result, in: graph, shape: shape, leaf: { $0 == result ? nil : self.location(of: $0) },
+        if node.op.isElementwise || [.broadcast, .transpose, .slice, .constant].contains(node.op) {
+            let elemental = try ElementalBody(root: result, in: graph, shape: shape, bindings: layout.bindings, leaf: { $0 == result ? nil : self.location(of: $0) },
                                               shapeOf: { try self.concreteShape(graph, $0) }, constants: constantLocation)
             body = { arena, slots in try self.emitElemental(elemental, output: result, dtype: graph.type(of: result).dtype, arena, slots) }
         } else if node.op == .reshape || node.op == .dropout {
@@ -107,13 +123,16 @@ final class PlanEmitter {
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
             body = { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }
+        } else if node.op == .scan {
+            let scan = try prepareScan(node, index: index)
+            body = { arena, slots in try self.emitScan(node, scan, arena, slots) }
         } else if node.op == .fused, let group = node.regions.first {
             (body, headMode) = try fusedKernel(node, group: group, shape: shape)
         } else {
             throw Unsupported("no LLVM lowering for '\(node.op.rawValue)'")
         }
         guard shape.reduce(1, *) > 0 else { throw Unsupported("empty tensor") }
-        let function = module.function("kernel_n\(index)_\(node.op.rawValue)", kernelType)
+        let function = module.function("\(prefix)kernel_n\(index)_\(node.op.rawValue)", kernelType)
         LLVMSetLinkage(function, LLVMInternalLinkage)
         LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
         currentFunction = function
@@ -143,7 +162,7 @@ final class PlanEmitter {
         }
         let root = group.outputs[0]
         let epilogue: ElementalBody? = root == head?.results[0] ? nil : try ElementalBody(
-            root: root, in: group, shape: shape,
+            root: root, in: group, shape: shape, bindings: layout.bindings,
             leaf: { value in
                 if let operand = outer[value] { return self.location(of: operand) }
                 if value == head?.results[0] { return self.location(of: output) }
@@ -178,7 +197,7 @@ final class PlanEmitter {
                 let result: LLVMValueRef?
                 switch term {
                 case .load(let a):
-                    result = scalar.load(body.accesses[a].dtype, bases[a], loops.linear(indices, accessStrides[a]))
+                    result = scalar.load(body.accesses[a].dtype, bases[a], loops.linear(indices, accessStrides[a], offset: body.accesses[a].offset))
                 case .splat(let constant):
                     result = module.real(ScalarConversionValue.convert(constant, to: dtype), scalar.representation(dtype))
                 case .op(let node, let operands):
@@ -187,7 +206,7 @@ final class PlanEmitter {
                         let types = operands.map { body.dtypes[$0] ?? dtype }
                         result = scalar.elementwise(expression, operands: values, operandTypes: types, result: dtype, attributes: node.attributes)
                     } else {
-                        result = values[0]   // broadcast and transpose only move elements
+                        result = values[0]   // broadcast, transpose and slice only move elements
                     }
                 }
                 cache[v] = result
@@ -210,6 +229,129 @@ final class PlanEmitter {
                          c: address(of: location(of: output), arena, slots))
     }
 
+    // MARK: Scans
+
+    /// A scan whose body compiled completely: its entry function and where its scratch lives.
+    private struct PreparedScan {
+        let body: Graph
+        let entry: LLVMValueRef?
+        let emitter: PlanEmitter
+        let bodyArena: Int            // scratch offsets
+        let steps: [Int]              // one per sequence
+        let carries: [Int]
+        let nestedScratch: Int
+        let length: Int
+        let reverse: Bool
+        let sequenceCount: Int, carryCount: Int
+    }
+
+    private func prepareScan(_ node: Node, index: Int) throws -> PreparedScan {
+        guard let body = node.regions.first, case .int(let sequenceCount)? = node.attributes["sequences"],
+              case .int(let carryCount)? = node.attributes["carries"] else { throw Unsupported("scan without body or counts") }
+        let reverse: Bool = if case .bool(let r)? = node.attributes["reverse"] { r } else { false }
+        let bodyLayout: PlanLayout
+        do {
+            bodyLayout = try GraphRunner(graph: body).planLayout(bindings: layout.bindings)
+        } catch {
+            throw Unsupported("scan body cannot be planned: \(error)")
+        }
+        let nested = PlanEmitter(module: module, layout: bodyLayout, computesInvariants: true,
+                                 prefix: "\(prefix)n\(index)_", constants: constantGlobals)
+        let entry = "\(prefix)n\(index)_scan_body"
+        try nested.emit(entry: entry)
+        constantGlobals.merge(nested.constantGlobals) { old, _ in old }
+        if let reason = nested.lowerings.compactMap({ if case .interpreter(let r) = $0 { r } else { nil } }).first {
+            throw Unsupported("scan body needs the interpreter (\(reason))")
+        }
+        func reserve(_ bytes: Int) -> Int {
+            let offset = scratchBytes
+            scratchBytes += (max(bytes, 1) + 63) / 64 * 64
+            return offset
+        }
+        let graph = layout.graph
+        let length = try concreteShape(graph, node.operands[0])[1]
+        let bodyArena = reserve(bodyLayout.arenaBytes)
+        let steps = try body.inputs.prefix(sequenceCount).map { reserve(try concreteShape(body, $0).reduce(1, *) * body.type(of: $0).dtype.byteSize) }
+        let carries = try body.inputs.dropFirst(sequenceCount).prefix(carryCount).map {
+            reserve(try concreteShape(body, $0).reduce(1, *) * body.type(of: $0).dtype.byteSize)
+        }
+        let nestedScratch = reserve(nested.scratchBytes)
+        return PreparedScan(body: body, entry: LLVMGetNamedFunction(module.module, entry), emitter: nested, bodyArena: bodyArena,
+                            steps: steps, carries: carries, nestedScratch: nestedScratch, length: length, reverse: reverse,
+                            sequenceCount: sequenceCount, carryCount: carryCount)
+    }
+
+    /// The time loop: slice each sequence's step, run the body, keep the
+    /// carries, and write per-step outputs into their stacked results.
+    private func emitScan(_ node: Node, _ scan: PreparedScan, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
+        let graph = layout.graph
+        let body = scan.body
+        let scratch = module.load(module.bytePointer, slots, module.int64(scratchSlot))
+        func at(_ offset: Int) -> LLVMValueRef? { module.element(module.i8, scratch, module.int64(offset)) }
+        // The body's address table: step slices, carries, captures, then its own scratch.
+        let slotCount = body.inputs.count + 1
+        let tableType = LLVMArrayType(module.bytePointer, UInt32(slotCount))
+        let table = LLVMBuildBitCast(b, LLVMBuildAlloca(b, tableType, "body.slots"), module.pointer(to: module.bytePointer), "")
+        var entries: [LLVMValueRef?] = scan.steps.map(at) + scan.carries.map(at)
+        entries += node.operands.dropFirst(scan.sequenceCount + scan.carryCount).map { address(of: location(of: $0), arena, slots) }
+        entries.append(at(scan.nestedScratch))
+        for (position, entry) in entries.enumerated() { module.store(entry, module.bytePointer, table, module.int64(position)) }
+        let bytes = { (value: ValueID, graph: Graph) throws -> Int in try self.concreteShape(graph, value).reduce(1, *) * graph.type(of: value).dtype.byteSize }
+        // Initial carries.
+        for (position, carry) in scan.carries.enumerated() {
+            let initial = node.operands[scan.sequenceCount + position]
+            LLVMBuildMemCpy(b, at(carry), 1, address(of: location(of: initial), arena, slots), 1, module.int64(try bytes(initial, graph)))
+        }
+        let bodyArena = at(scan.bodyArena)
+        let null = LLVMConstNull(module.bytePointer)
+        let entryType = module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer),
+                                                         module.bytePointer, module.pointer(to: callbackType)])
+        let loops = LoopNest(module: module, function: currentFunction)
+        try loops.loop(scan.length, "t") { step in
+            let t = scan.reverse ? LLVMBuildSub(b, module.int64(scan.length - 1), step, "") : step
+            // Sequence [B, T, R...] -> step [B, R...]: one row of R elements per batch index.
+            for (position, sequence) in node.operands.prefix(scan.sequenceCount).enumerated() {
+                let shape = try concreteShape(graph, sequence)
+                let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: sequence).dtype.byteSize
+                let source = address(of: location(of: sequence), arena, slots)
+                try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
+            }
+            module.call(scan.entry, entryType, [bodyArena, table, null, LLVMConstNull(module.pointer(to: callbackType))])
+            for (position, output) in body.outputs.enumerated() {
+                let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
+                if position < scan.carryCount {
+                    LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try bytes(output, body)))
+                } else {
+                    let stacked = node.results[position]
+                    let shape = try concreteShape(graph, stacked)
+                    let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: stacked).dtype.byteSize
+                    try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t,
+                                 stacked: address(of: location(of: stacked), arena, slots), single: result, toStacked: true)
+                }
+            }
+        }
+        for (position, carry) in scan.carries.enumerated() {
+            let result = node.results[position]
+            LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(carry), 1, module.int64(try bytes(result, graph)))
+        }
+    }
+
+    /// Copies between a stacked `[B, T, R]` buffer at step `t` and a `[B, R]` one, a row per batch index.
+    private func copyRows(batch: Int, rowBytes: Int, steps: Int, t: LLVMValueRef?, stacked: LLVMValueRef?, single: LLVMValueRef?, toStacked: Bool) throws {
+        guard rowBytes > 0 else { return }
+        let loops = LoopNest(module: module, function: currentFunction)
+        loops.loop(batch, "row") { row in
+            let stackedRow = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, row, module.int64(steps), ""), t, "")
+            let stackedAddress = module.element(module.i8, stacked, LLVMBuildNUWMul(b, stackedRow, module.int64(rowBytes), ""))
+            let singleAddress = module.element(module.i8, single, LLVMBuildNUWMul(b, row, module.int64(rowBytes), ""))
+            if toStacked {
+                LLVMBuildMemCpy(b, stackedAddress, 1, singleAddress, 1, module.int64(rowBytes))
+            } else {
+                LLVMBuildMemCpy(b, singleAddress, 1, stackedAddress, 1, module.int64(rowBytes))
+            }
+        }
+    }
+
     // MARK: Values
 
     func concreteShape(_ graph: Graph, _ value: ValueID) throws -> [Int] {
@@ -221,7 +363,7 @@ final class PlanEmitter {
     }
 
     /// Where a plan-level value lives.
-    private func location(of value: ValueID) -> ValueLocation? {
+    func location(of value: ValueID) -> ValueLocation? {
         if let offset = resultOffset[value] { return .arena(offset) }
         if let slot = slotOfValue[value] { return .slot(slot) }
         return nil
@@ -252,7 +394,7 @@ final class PlanEmitter {
     }
 
     /// The address of a location as an `i8*`.
-    private func address(of location: ValueLocation?, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) -> LLVMValueRef? {
+    func address(of location: ValueLocation?, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) -> LLVMValueRef? {
         switch location {
         case .arena(let offset): return module.element(module.i8, arena, module.int64(offset))
         case .slot(let slot): return module.load(module.bytePointer, slots, module.int64(slot))

@@ -12,11 +12,19 @@ final class JITCompiledPlan: CompiledPlan {
     private let entry: Entry
     private var slots: [UnsafeMutableRawPointer?] = []
     private let context = CallbackContext()
+    /// Memory for natively compiled scans (their arenas, step slices, carries).
+    private let scratch: UnsafeMutableRawPointer
 
-    init(entry: Entry) { self.entry = entry }
+    init(entry: Entry, scratchBytes: Int) {
+        self.entry = entry
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, scratchBytes), alignment: 64)
+    }
+
+    deinit { scratch.deallocate() }
 
     func run(_ runner: GraphRunner, bindings: [String: Int], pool: ThreadPool) throws {
         runner.slotAddresses(into: &slots)
+        slots.append(scratch)
         context.runner = runner
         context.bindings = bindings
         context.pool = pool

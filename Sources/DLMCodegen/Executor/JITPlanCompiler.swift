@@ -59,7 +59,7 @@ final class JITPlanCompiler: PlanCompiler {
             let address = try session.address(of: name)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             record(layout, emitter.lowerings, seconds: seconds, failure: nil)
-            return JITCompiledPlan(entry: unsafeBitCast(address, to: JITCompiledPlan.Entry.self))
+            return JITCompiledPlan(entry: unsafeBitCast(address, to: JITCompiledPlan.Entry.self), scratchBytes: emitter.scratchBytes)
         } catch {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             record(layout, [], seconds: seconds, failure: "\(error)")

@@ -48,7 +48,7 @@ package final class GraphRunner {
         arenaCapacity + workspace.capacity + bodies.values.reduce(0) { $0 + $1.heldBytes }
     }
 
-    init(graph: Graph) {
+    package init(graph: Graph) {
         self.graph = graph
         values = [BufferView?](repeating: nil, count: graph.valueCount)
         var constantValues = Set(graph.parameters.map(\.value))
