@@ -1,13 +1,14 @@
 // Interpreter latency on the reference models, median of many runs.
 //
 //   swift run -c release runtime-bench [--json] [--iterations N] [--only NAME] [--batch N] [-O0] [--sgemm]
-//                                      [--compare-levels] [--all-examples]
+//                                      [--backend interp|jit|auto] [--compare-levels] [--compare-backends] [--all-examples]
 //
 // Prints one row per model and batch size. `--all-examples` adds every model of
 // every file in examples/ (symbolic dims bound to the batch size, `T` to 100). `benchmarks/compare_runtime.py`
 // runs this and ONNX Runtime / PyTorch on the same inputs in one go and
 // prints the ratios.
 
+import DLMCodegen
 import DLMGraph
 import DLMPasses
 import DLMRuntime
@@ -131,44 +132,64 @@ var rows: [[String: Any]] = []
 if arguments.contains("--sgemm") { rows += try sgemmRows() }
 /// --compare-levels: -O0 and -O2 side by side with ops, kernels and memory plans.
 let compareLevels = arguments.contains("--compare-levels")
+/// --compare-backends: the interpreter and the JIT at -O2, with the JIT's compile time.
+let compareBackends = arguments.contains("--compare-backends")
+let backend = arguments.firstIndex(of: "--backend").flatMap { Backend(rawValue: arguments[$0 + 1]) } ?? .interp
+let variants: [(level: Int, backend: Backend)] = compareLevels ? [(0, .interp), (2, .interp)]
+    : compareBackends ? [(2, .interp), (2, .jit)] : [(level, backend)]
 if !json {
-    print(compareLevels ? "model             batch  ops O0  kernels O2   arena O2    naive O0   ms O0      ms O2" : "model             batch   median ms      min ms")
+    print(compareLevels ? "model             batch  ops O0  kernels O2   arena O2    naive O0   ms O0      ms O2"
+          : compareBackends ? "model             batch   interp ms      jit ms  jit/interp  compile ms"
+          : "model             batch   median ms      min ms")
 }
 for c in cases where only == nil || only == c.name {
-    let levels = compareLevels ? [0, 2] : [level]
-    var interpreters: [(Int, Interpreter, Int)] = []
-    for l in levels {
-        let graph = try lower(c)
-        let ops = graph.nodes.count
-        try PassManager(pipeline: .level(l)).run(graph)
-        interpreters.append((ops, try Interpreter(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0)), graph.nodes.count))
-    }
     for batch in batches {
         let inputs = try inputs(of: try lower(c), batch: batch)
         var medians: [Double] = []
         var mins: [Double] = []
-        for (_, interpreter, _) in interpreters {
-            for _ in 0..<3 { _ = try interpreter.run(inputs) }
+        var executors: [(ops: Int, executor: ModelExecutor, kernels: Int, firstRun: Double)] = []
+        for variant in variants {
+            let graph = try lower(c)
+            let ops = graph.nodes.count
+            try PassManager(pipeline: .level(variant.level)).run(graph)
+            let executor = try ModelExecutor(graph: graph, parameters: try Interpreter.initialParameters(of: graph, seed: 0),
+                                             backend: variant.backend)
+            // The first run plans memory and, for the JIT, compiles.
+            let first = try milliseconds { _ = try executor.run(inputs) }
+            executors.append((ops, executor, graph.nodes.count, first))
+            for _ in 0..<3 { _ = try executor.run(inputs) }
             var times: [Double] = []
             // Enough runs for a stable median, bounded in time for the slow cases.
             let budget = DispatchTime.now().uptimeNanoseconds + 3_000_000_000
             while times.count < iterations && (times.count < 5 || DispatchTime.now().uptimeNanoseconds < budget) {
-                times.append(try milliseconds { _ = try interpreter.run(inputs) })
+                times.append(try milliseconds { _ = try executor.run(inputs) })
             }
             times.sort()
             medians.append(times[times.count / 2])
             mins.append(times[0])
         }
-        if compareLevels, let o0 = interpreters.first, let o2 = interpreters.last,
-           let m0 = o0.1.memoryStatistics, let m2 = o2.1.memoryStatistics {
-            rows.append(["model": c.name, "batch": batch, "ops_O0": o0.0, "kernels_O2": o2.2, "arena_O2": m2.arenaBytes,
+        if compareLevels, let o0 = executors.first, let o2 = executors.last,
+           let m0 = o0.executor.interpreter.memoryStatistics, let m2 = o2.executor.interpreter.memoryStatistics {
+            rows.append(["model": c.name, "batch": batch, "ops_O0": o0.ops, "kernels_O2": o2.kernels, "arena_O2": m2.arenaBytes,
                          "naive_O0": m0.naiveBytes, "ms_O0": medians[0], "ms_O2": medians[1]])
             if !json {
-                print(padded(c.name) + String(format: " %5ld %7ld %11ld %10ld %11ld %8.3f %10.3f", batch, o0.0, o2.2,
+                print(padded(c.name) + String(format: " %5ld %7ld %11ld %10ld %11ld %8.3f %10.3f", batch, o0.ops, o2.kernels,
                              m2.arenaBytes, m0.naiveBytes, medians[0], medians[1]))
             }
+        } else if compareBackends, let jit = executors.last {
+            let compile = jit.executor.reports.reduce(0) { $0 + $1.compileSeconds } * 1e3
+            let native = jit.executor.reports.reduce(0) { $0 + $1.nativeNodes }
+            let interpreted = jit.executor.reports.reduce(0) { $0 + $1.interpretedNodes.count }
+            rows.append(["model": c.name, "batch": batch, "interp_ms": medians[0], "jit_ms": medians[1], "compile_ms": compile,
+                         "native_nodes": native, "interpreted_nodes": interpreted])
+            if !json {
+                print(padded(c.name) + String(format: " %5ld %11.3f %11.3f %11.2f %11.1f", batch, medians[0], medians[1],
+                                              medians[1] / medians[0], compile))
+            }
         } else {
-            rows.append(["model": c.name, "batch": batch, "median_ms": medians[0], "min_ms": mins[0], "runs": iterations])
+            rows.append(["model": c.name, "batch": batch, "backend": backend.rawValue, "median_ms": medians[0], "min_ms": mins[0],
+                         "runs": iterations, "first_run_ms": executors[0].firstRun,
+                         "compile_ms": executors[0].executor.reports.reduce(0) { $0 + $1.compileSeconds } * 1e3])
             if !json { print(padded(c.name) + String(format: " %5ld %11.3f %11.3f", batch, medians[0], mins[0])) }
         }
     }

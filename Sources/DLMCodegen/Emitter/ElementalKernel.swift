@@ -151,11 +151,11 @@ final class ElementalBody {
     /// The output's index space with size-1 dims dropped and neighbouring
     /// dims merged wherever every access (and the output) walks them as one,
     /// so loops are few and the innermost one is long.
-    func collapsed() -> (shape: [Int], accessStrides: [[Int]], outputStrides: [Int]) {
+    func collapsed(outputStrides given: [Int]? = nil) -> (shape: [Int], accessStrides: [[Int]], outputStrides: [Int]) {
         var outputStrides = [Int](repeating: 0, count: shape.count)
         var running = 1
         for d in stride(from: shape.count - 1, through: 0, by: -1) {
-            outputStrides[d] = running
+            outputStrides[d] = given?[d] ?? running
             running *= shape[d]
         }
         var dims: [(size: Int, strides: [Int], output: Int)] = []

@@ -8,8 +8,12 @@ import DLMRuntime
 ///     i32 @<entry>(i8* arena, i8** slots, i8* context, i32 (i8*, i64, i32)* callback)
 ///
 /// `slots` holds the addresses of the graph's inputs then its parameters.
-/// Each node becomes a kernel function the entry calls in order (O3 inlines
-/// them); a node the emitter cannot lower becomes a call of `callback`
+/// Each node becomes a kernel function `i32 (i8* arena, i8** slots)` the
+/// entry calls in order (O3 inlines them). A kernel returns non-zero when its
+/// inputs are bad (a gather index out of range): the entry then runs that
+/// node again through `callback`, so the interpreter reports the error in its
+/// own words (or, for a scan body, returns the status to the scan). A node
+/// the emitter cannot lower becomes a call of `callback`
 /// (`mode` 0: run node `i` on the interpreter; 1: run only the GEMM or
 /// convolution heading group `i`, before its compiled epilogue). A non-zero
 /// status from a callback is returned at once.
@@ -58,7 +62,7 @@ final class PlanEmitter {
     }
 
     private var b: LLVMBuilderRef { module.builder }
-    private var kernelType: LLVMTypeRef { module.functionType(module.void, [module.bytePointer, module.pointer(to: module.bytePointer)]) }
+    private var kernelType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer)]) }
     private var callbackType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.i64, module.i32]) }
 
     /// Emits every kernel and the entry function named `entry`.
@@ -87,20 +91,43 @@ final class PlanEmitter {
             }
         }
         LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
+        let hasCallback = LLVMBuildICmp(b, LLVMIntNE, callback, LLVMConstNull(module.pointer(to: callbackType)), "has.callback")
+        func callInterpreter(_ index: Int, mode: Int32) {
+            let status = module.call(callback, callbackType, [context, module.int64(index), module.int32(mode)], "status")
+            returnIfFailed(status, in: function, "n\(index).interpreter")
+        }
         for step in steps {
-            if let kernel = step.kernel {
-                module.call(kernel, kernelType, [arena, slots])
+            guard let kernel = step.kernel else {
+                callInterpreter(step.index, mode: step.callbackMode ?? 0)
                 continue
             }
-            let status = module.call(callback, callbackType, [context, module.int64(step.index), module.int32(step.callbackMode ?? 0)], "status")
-            let failed = module.block("n\(step.index).failed", in: function)
+            let status = module.call(kernel, kernelType, [arena, slots], "status")
+            let rerun = module.block("n\(step.index).rerun", in: function)
             let next = module.block("n\(step.index).done", in: function)
-            LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, status, module.int32(0), ""), failed, next)
-            LLVMPositionBuilderAtEnd(b, failed)
+            LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, status, module.int32(0), ""), rerun, next)
+            LLVMPositionBuilderAtEnd(b, rerun)
+            // Without an interpreter to ask (a scan body), give the status to the caller.
+            let ask = module.block("n\(step.index).ask", in: function)
+            let give = module.block("n\(step.index).give", in: function)
+            LLVMBuildCondBr(b, hasCallback, ask, give)
+            LLVMPositionBuilderAtEnd(b, give)
             LLVMBuildRet(b, status)
+            LLVMPositionBuilderAtEnd(b, ask)
+            callInterpreter(step.index, mode: 0)
+            LLVMBuildBr(b, next)
             LLVMPositionBuilderAtEnd(b, next)
         }
         LLVMBuildRet(b, module.int32(0))
+    }
+
+    /// Returns `status` from `function` when it is not zero; continues in a new block otherwise.
+    private func returnIfFailed(_ status: LLVMValueRef?, in function: LLVMValueRef?, _ name: String) {
+        let failed = module.block("\(name).failed", in: function)
+        let next = module.block("\(name).ok", in: function)
+        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, status, module.int32(0), ""), failed, next)
+        LLVMPositionBuilderAtEnd(b, failed)
+        LLVMBuildRet(b, status)
+        LLVMPositionBuilderAtEnd(b, next)
     }
 
     // MARK: Kernels
@@ -123,6 +150,10 @@ final class PlanEmitter {
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
             body = { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }
+        } else if node.op == .gather {
+            body = { arena, slots in try self.emitGather(node, arena, slots) }
+        } else if node.op == .concat {
+            body = { arena, slots in try self.emitConcat(node, arena, slots) }
         } else if node.op == .scan {
             let scan = try prepareScan(node, index: index)
             body = { arena, slots in try self.emitScan(node, scan, arena, slots) }
@@ -137,7 +168,7 @@ final class PlanEmitter {
         LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
         currentFunction = function
         try body(LLVMGetParam(function, 0), LLVMGetParam(function, 1))
-        LLVMBuildRetVoid(b)
+        LLVMBuildRet(b, module.int32(0))
         return (function, headMode)
     }
 
@@ -184,8 +215,12 @@ final class PlanEmitter {
         }, nil)
     }
 
-    private func emitElemental(_ body: ElementalBody, output: ValueID, dtype: DType, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
-        let (shape, accessStrides, outputStrides) = body.collapsed()
+    /// Evaluates `body` at every index of its shape and stores into `output`
+    /// (row-major, or through `window` strides and offset: a part of a larger tensor).
+    private func emitElemental(_ body: ElementalBody, output: ValueID, dtype: DType, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?,
+                               window: (strides: [Int], offset: Int)? = nil) throws {
+        let (shape, accessStrides, outputStrides) = body.collapsed(outputStrides: window?.strides)
+        let outputOffset = window?.offset ?? 0
         let bases = body.accesses.map { address(of: $0.location, arena, slots) }
         let outputBase = address(of: location(of: output), arena, slots)
         let loops = LoopNest(module: module, function: currentFunction)
@@ -212,11 +247,67 @@ final class PlanEmitter {
                 cache[v] = result
                 return result
             }
-            scalar.store(try value(body.root), dtype, outputBase, loops.linear(indices, outputStrides))
+            scalar.store(try value(body.root), dtype, outputBase, loops.linear(indices, outputStrides, offset: outputOffset))
+        }
+    }
+
+    /// Rows of a table picked by integer indices; an index out of range makes the kernel fail (status 3).
+    private func emitGather(_ node: Node, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
+        let graph = layout.graph
+        guard case .int(let axis)? = node.attributes["axis"] else { throw Unsupported("gather without an axis") }
+        let table = node.operands[0], indices = node.operands[1]
+        let tableShape = try concreteShape(graph, table)
+        let count = try concreteShape(graph, indices).reduce(1, *)
+        let outer = tableShape[..<axis].reduce(1, *), size = tableShape[axis], inner = tableShape[(axis + 1)...].reduce(1, *)
+        let elementBytes = graph.type(of: table).dtype.byteSize
+        guard outer > 0, count > 0, inner > 0 else { return }
+        let tableBase = address(of: location(of: table), arena, slots)
+        let indexBase = address(of: location(of: indices), arena, slots)
+        let outputBase = address(of: location(of: node.results[0]), arena, slots)
+        let indexType = graph.type(of: indices).dtype
+        let loops = LoopNest(module: module, function: currentFunction)
+        loops.loop(outer, "o") { o in
+            loops.loop(count, "j") { j in
+                let index = LLVMBuildFPToSI(b, scalar.load(indexType, indexBase, j), module.i64, "index")
+                let inRange = LLVMBuildICmp(b, LLVMIntULT, index, module.int64(size), "")
+                let bad = module.block("gather.bad", in: currentFunction)
+                let good = module.block("gather.row", in: currentFunction)
+                LLVMBuildCondBr(b, inRange, good, bad)
+                LLVMPositionBuilderAtEnd(b, bad)
+                LLVMBuildRet(b, module.int32(3))
+                LLVMPositionBuilderAtEnd(b, good)
+                let sourceRow = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, o, module.int64(size), ""), index, "")
+                let targetRow = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, o, module.int64(count), ""), j, "")
+                let rowBytes = module.int64(inner * elementBytes)
+                LLVMBuildMemCpy(b, module.element(module.i8, outputBase, LLVMBuildNUWMul(b, targetRow, rowBytes, "")), 1,
+                                module.element(module.i8, tableBase, LLVMBuildNUWMul(b, sourceRow, rowBytes, "")), 1, rowBytes)
+            }
+        }
+    }
+
+    /// Each operand copied into its window of the output along the axis.
+    private func emitConcat(_ node: Node, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
+        let graph = layout.graph
+        guard case .int(let axis)? = node.attributes["axis"] else { throw Unsupported("concat without an axis") }
+        let output = node.results[0]
+        let outputShape = try concreteShape(graph, output)
+        var strides = [Int](repeating: 1, count: outputShape.count)
+        for d in stride(from: outputShape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * outputShape[d + 1] }
+        var start = 0
+        for operand in node.operands {
+            let shape = try concreteShape(graph, operand)
+            defer { start += shape[axis] }
+            guard shape.reduce(1, *) > 0 else { continue }
+            let piece = try ElementalBody(root: operand, in: graph, shape: shape, bindings: layout.bindings,
+                                          leaf: { self.location(of: $0) }, shapeOf: { try self.concreteShape(graph, $0) },
+                                          constants: constantLocation)
+            try emitElemental(piece, output: output, dtype: graph.type(of: output).dtype, arena, slots,
+                              window: (strides, start * strides[axis]))
         }
     }
 
     private func emitCopy(from source: ValueID, to destination: ValueID, bytes: Int, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) {
+        guard location(of: source) != location(of: destination) else { return }   // the planner made it a view
         let from = address(of: location(of: source), arena, slots)
         let to = address(of: location(of: destination), arena, slots)
         LLVMBuildMemCpy(b, to, 1, from, 1, module.int64(bytes))
@@ -259,6 +350,7 @@ final class PlanEmitter {
                                  prefix: "\(prefix)n\(index)_", constants: constantGlobals)
         let entry = "\(prefix)n\(index)_scan_body"
         try nested.emit(entry: entry)
+        LLVMSetLinkage(LLVMGetNamedFunction(module.module, entry), LLVMInternalLinkage)
         constantGlobals.merge(nested.constantGlobals) { old, _ in old }
         if let reason = nested.lowerings.compactMap({ if case .interpreter(let r) = $0 { r } else { nil } }).first {
             throw Unsupported("scan body needs the interpreter (\(reason))")
@@ -316,7 +408,8 @@ final class PlanEmitter {
                 let source = address(of: location(of: sequence), arena, slots)
                 try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
             }
-            module.call(scan.entry, entryType, [bodyArena, table, null, LLVMConstNull(module.pointer(to: callbackType))])
+            let status = module.call(scan.entry, entryType, [bodyArena, table, null, LLVMConstNull(module.pointer(to: callbackType))])
+            returnIfFailed(status, in: currentFunction, "step")
             for (position, output) in body.outputs.enumerated() {
                 let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
                 if position < scan.carryCount {

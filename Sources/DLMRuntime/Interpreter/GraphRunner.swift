@@ -109,8 +109,9 @@ package final class GraphRunner {
             shapes.append(nodeShapes)
             sizes.append(nodeSizes)
         }
-        // Plain elementwise programs read each chunk before writing it, so they may write over a dying operand.
-        let inPlace = Set(graph.nodes.indices.filter { programs[$0] != nil })
+        // Plain elementwise programs read each chunk before writing it, so they may write over a dying operand;
+        // a reshape (or inference dropout) of a dying value takes over its buffer and copies nothing.
+        let inPlace = Set(graph.nodes.indices.filter { programs[$0] != nil || [.reshape, .dropout].contains(graph.nodes[$0].op) })
         let pinned = Set(invariant.flatMap { graph.nodes[$0].results })
         let plan = MemoryPlan(graph: graph, sizes: sizes, inPlace: inPlace.subtracting(invariant), pinned: pinned)
         if arena == nil || arenaCapacity < plan.arenaBytes {
