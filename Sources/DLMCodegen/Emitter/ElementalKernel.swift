@@ -39,6 +39,8 @@ enum ValueLocation: Hashable {
     case slot(Int)
     /// In a module-level constant array (a non-splat `constant`).
     case global(String)
+    /// Not in memory: a per-row value a rows kernel computed before (a reduction).
+    case register(Int)
 }
 
 /// One output element of an elementwise body (an elementwise node, or a

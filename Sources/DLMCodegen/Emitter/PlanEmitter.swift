@@ -32,19 +32,19 @@ final class PlanEmitter {
 
     let module: CodeModule
     let layout: PlanLayout
-    private let scalar: ScalarEmitter
+    let scalar: ScalarEmitter
     private(set) var lowerings: [NodeLowering] = []
     private var slotOfValue: [ValueID: Int] = [:]
     private var resultOffset: [ValueID: Int] = [:]
-    private var constantGlobals: [String: LLVMValueRef?]
+    var constantGlobals: [String: LLVMValueRef?]
     /// Bytes of scratch memory the plan needs (scan bodies).
-    private(set) var scratchBytes = 0
+    var scratchBytes = 0
     /// The slot holding the scratch address: right after inputs and parameters.
     var scratchSlot: Int { layout.graph.inputs.count + layout.graph.parameters.count }
     /// Compute parameter-only nodes too (scan bodies run them every step; there is no runner to do it once).
     private let computesInvariants: Bool
     /// A prefix for function names, unique per nested body.
-    private let prefix: String
+    let prefix: String
 
     init(module: CodeModule, layout: PlanLayout, computesInvariants: Bool = false, prefix: String = "",
          constants: [String: LLVMValueRef?] = [:]) {
@@ -61,9 +61,9 @@ final class PlanEmitter {
         }
     }
 
-    private var b: LLVMBuilderRef { module.builder }
-    private var kernelType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer)]) }
-    private var callbackType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.i64, module.i32]) }
+    var b: LLVMBuilderRef { module.builder }
+    var kernelType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer)]) }
+    var callbackType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.i64, module.i32]) }
 
     /// Emits every kernel and the entry function named `entry`.
     func emit(entry: String) throws {
@@ -121,7 +121,7 @@ final class PlanEmitter {
     }
 
     /// Returns `status` from `function` when it is not zero; continues in a new block otherwise.
-    private func returnIfFailed(_ status: LLVMValueRef?, in function: LLVMValueRef?, _ name: String) {
+    func returnIfFailed(_ status: LLVMValueRef?, in function: LLVMValueRef?, _ name: String) {
         let failed = module.block("\(name).failed", in: function)
         let next = module.block("\(name).ok", in: function)
         LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, status, module.int32(0), ""), failed, next)
@@ -150,6 +150,8 @@ final class PlanEmitter {
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
             body = { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }
+        } else if node.op == .pool2d {
+            body = try poolKernel(node)
         } else if node.op == .gather {
             body = { arena, slots in try self.emitGather(node, arena, slots) }
         } else if node.op == .concat {
@@ -172,15 +174,16 @@ final class PlanEmitter {
         return (function, headMode)
     }
 
-    private var currentFunction: LLVMValueRef?
+    var currentFunction: LLVMValueRef?
 
     /// A fused group: elementwise bodies compile whole; GEMM groups compile
     /// their matmul and epilogue; convolution groups run the convolution on
     /// the interpreter's im2col + OpenBLAS kernel and compile the epilogue.
     private func fusedKernel(_ node: Node, group: Graph, shape: [Int]) throws -> ((LLVMValueRef?, LLVMValueRef?) throws -> Void, Int32?) {
         let graph = layout.graph
-        guard node.results.count == 1, group.outputs.count == 1 else { throw Unsupported("group with several results") }
         let kind: String = if case .string(let k)? = node.attributes["kind"] { k } else { "" }
+        if kind == "rows" { return (try rowsKernel(node, group: group), nil) }
+        guard node.results.count == 1, group.outputs.count == 1 else { throw Unsupported("group with several results") }
         let output = node.results[0]
         let outputType = graph.type(of: output)
         var outer: [ValueID: ValueID] = [:]
@@ -217,38 +220,53 @@ final class PlanEmitter {
 
     /// Evaluates `body` at every index of its shape and stores into `output`
     /// (row-major, or through `window` strides and offset: a part of a larger tensor).
-    private func emitElemental(_ body: ElementalBody, output: ValueID, dtype: DType, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?,
-                               window: (strides: [Int], offset: Int)? = nil) throws {
+    func emitElemental(_ body: ElementalBody, output: ValueID, dtype: DType, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?,
+                       window: (strides: [Int], offset: Int)? = nil) throws {
         let (shape, accessStrides, outputStrides) = body.collapsed(outputStrides: window?.strides)
         let outputOffset = window?.offset ?? 0
         let bases = body.accesses.map { address(of: $0.location, arena, slots) }
         let outputBase = address(of: location(of: output), arena, slots)
         let loops = LoopNest(module: module, function: currentFunction)
         try loops.loops(shape, "i") { indices in
-            var cache: [ValueID: LLVMValueRef?] = [:]
-            func value(_ v: ValueID) throws -> LLVMValueRef? {
-                if let cached = cache[v] { return cached }
-                guard let term = body.terms[v], let dtype = body.dtypes[v] else { throw Unsupported("internal: no term for \(v)") }
-                let result: LLVMValueRef?
-                switch term {
-                case .load(let a):
-                    result = scalar.load(body.accesses[a].dtype, bases[a], loops.linear(indices, accessStrides[a], offset: body.accesses[a].offset))
-                case .splat(let constant):
-                    result = module.real(ScalarConversionValue.convert(constant, to: dtype), scalar.representation(dtype))
-                case .op(let node, let operands):
-                    let values = try operands.map(value)
-                    if let expression = node.op.scalarDefinition {
-                        let types = operands.map { body.dtypes[$0] ?? dtype }
-                        result = scalar.elementwise(expression, operands: values, operandTypes: types, result: dtype, attributes: node.attributes)
-                    } else {
-                        result = values[0]   // broadcast, transpose and slice only move elements
-                    }
-                }
-                cache[v] = result
-                return result
+            let value = try element(of: body, bases: bases) { a in
+                loops.linear(indices, accessStrides[a], offset: body.accesses[a].offset)
             }
-            scalar.store(try value(body.root), dtype, outputBase, loops.linear(indices, outputStrides, offset: outputOffset))
+            scalar.store(value, dtype, outputBase, loops.linear(indices, outputStrides, offset: outputOffset))
         }
+    }
+
+    /// One element of `body`'s root: loads at `index(access)`, registers for
+    /// per-row values computed before, and the ops' scalar definitions.
+    func element(of body: ElementalBody, bases: [LLVMValueRef?], registers: [Int: LLVMValueRef?] = [:],
+                 index: (Int) -> LLVMValueRef?) throws -> LLVMValueRef? {
+        var cache: [ValueID: LLVMValueRef?] = [:]
+        func value(_ v: ValueID) throws -> LLVMValueRef? {
+            if let cached = cache[v] { return cached }
+            guard let term = body.terms[v], let dtype = body.dtypes[v] else { throw Unsupported("internal: no term for \(v)") }
+            let result: LLVMValueRef?
+            switch term {
+            case .load(let a):
+                if case .register(let r) = body.accesses[a].location {
+                    guard let register = registers[r] else { throw Unsupported("internal: register \(r) read before it is set") }
+                    result = register
+                } else {
+                    result = scalar.load(body.accesses[a].dtype, bases[a], index(a))
+                }
+            case .splat(let constant):
+                result = module.real(ScalarConversionValue.convert(constant, to: dtype), scalar.representation(dtype))
+            case .op(let node, let operands):
+                let values = try operands.map(value)
+                if let expression = node.op.scalarDefinition {
+                    let types = operands.map { body.dtypes[$0] ?? dtype }
+                    result = scalar.elementwise(expression, operands: values, operandTypes: types, result: dtype, attributes: node.attributes)
+                } else {
+                    result = values[0]   // broadcast, transpose and slice only move elements
+                }
+            }
+            cache[v] = result
+            return result
+        }
+        return try value(body.root)
     }
 
     /// Rows of a table picked by integer indices; an index out of range makes the kernel fail (status 3).
@@ -306,143 +324,18 @@ final class PlanEmitter {
         }
     }
 
-    private func emitCopy(from source: ValueID, to destination: ValueID, bytes: Int, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) {
+    func emitCopy(from source: ValueID, to destination: ValueID, bytes: Int, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) {
         guard location(of: source) != location(of: destination) else { return }   // the planner made it a view
         let from = address(of: location(of: source), arena, slots)
         let to = address(of: location(of: destination), arena, slots)
         LLVMBuildMemCpy(b, to, 1, from, 1, module.int64(bytes))
     }
 
-    private func emitGEMM(_ gemm: GEMMEmitter.Operands, a: ValueID, b bValue: ValueID, output: ValueID,
+    func emitGEMM(_ gemm: GEMMEmitter.Operands, a: ValueID, b bValue: ValueID, output: ValueID,
                           _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
         let emitter = GEMMEmitter(module: module, scalar: scalar, function: currentFunction)
         try emitter.emit(gemm, a: address(of: location(of: a), arena, slots), b: address(of: location(of: bValue), arena, slots),
                          c: address(of: location(of: output), arena, slots))
-    }
-
-    // MARK: Scans
-
-    /// A scan whose body compiled completely: its entry function and where its scratch lives.
-    private struct PreparedScan {
-        let body: Graph
-        let entry: LLVMValueRef?
-        let emitter: PlanEmitter
-        let bodyArena: Int            // scratch offsets
-        let steps: [Int]              // one per sequence
-        let carries: [Int]
-        let nestedScratch: Int
-        let length: Int
-        let reverse: Bool
-        let sequenceCount: Int, carryCount: Int
-    }
-
-    private func prepareScan(_ node: Node, index: Int) throws -> PreparedScan {
-        guard let body = node.regions.first, case .int(let sequenceCount)? = node.attributes["sequences"],
-              case .int(let carryCount)? = node.attributes["carries"] else { throw Unsupported("scan without body or counts") }
-        let reverse: Bool = if case .bool(let r)? = node.attributes["reverse"] { r } else { false }
-        let bodyLayout: PlanLayout
-        do {
-            bodyLayout = try GraphRunner(graph: body).planLayout(bindings: layout.bindings)
-        } catch {
-            throw Unsupported("scan body cannot be planned: \(error)")
-        }
-        let nested = PlanEmitter(module: module, layout: bodyLayout, computesInvariants: true,
-                                 prefix: "\(prefix)n\(index)_", constants: constantGlobals)
-        let entry = "\(prefix)n\(index)_scan_body"
-        try nested.emit(entry: entry)
-        LLVMSetLinkage(LLVMGetNamedFunction(module.module, entry), LLVMInternalLinkage)
-        constantGlobals.merge(nested.constantGlobals) { old, _ in old }
-        if let reason = nested.lowerings.compactMap({ if case .interpreter(let r) = $0 { r } else { nil } }).first {
-            throw Unsupported("scan body needs the interpreter (\(reason))")
-        }
-        func reserve(_ bytes: Int) -> Int {
-            let offset = scratchBytes
-            scratchBytes += (max(bytes, 1) + 63) / 64 * 64
-            return offset
-        }
-        let graph = layout.graph
-        let length = try concreteShape(graph, node.operands[0])[1]
-        let bodyArena = reserve(bodyLayout.arenaBytes)
-        let steps = try body.inputs.prefix(sequenceCount).map { reserve(try concreteShape(body, $0).reduce(1, *) * body.type(of: $0).dtype.byteSize) }
-        let carries = try body.inputs.dropFirst(sequenceCount).prefix(carryCount).map {
-            reserve(try concreteShape(body, $0).reduce(1, *) * body.type(of: $0).dtype.byteSize)
-        }
-        let nestedScratch = reserve(nested.scratchBytes)
-        return PreparedScan(body: body, entry: LLVMGetNamedFunction(module.module, entry), emitter: nested, bodyArena: bodyArena,
-                            steps: steps, carries: carries, nestedScratch: nestedScratch, length: length, reverse: reverse,
-                            sequenceCount: sequenceCount, carryCount: carryCount)
-    }
-
-    /// The time loop: slice each sequence's step, run the body, keep the
-    /// carries, and write per-step outputs into their stacked results.
-    private func emitScan(_ node: Node, _ scan: PreparedScan, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
-        let graph = layout.graph
-        let body = scan.body
-        let scratch = module.load(module.bytePointer, slots, module.int64(scratchSlot))
-        func at(_ offset: Int) -> LLVMValueRef? { module.element(module.i8, scratch, module.int64(offset)) }
-        // The body's address table: step slices, carries, captures, then its own scratch.
-        let slotCount = body.inputs.count + 1
-        let tableType = LLVMArrayType(module.bytePointer, UInt32(slotCount))
-        let table = LLVMBuildBitCast(b, LLVMBuildAlloca(b, tableType, "body.slots"), module.pointer(to: module.bytePointer), "")
-        var entries: [LLVMValueRef?] = scan.steps.map(at) + scan.carries.map(at)
-        entries += node.operands.dropFirst(scan.sequenceCount + scan.carryCount).map { address(of: location(of: $0), arena, slots) }
-        entries.append(at(scan.nestedScratch))
-        for (position, entry) in entries.enumerated() { module.store(entry, module.bytePointer, table, module.int64(position)) }
-        let bytes = { (value: ValueID, graph: Graph) throws -> Int in try self.concreteShape(graph, value).reduce(1, *) * graph.type(of: value).dtype.byteSize }
-        // Initial carries.
-        for (position, carry) in scan.carries.enumerated() {
-            let initial = node.operands[scan.sequenceCount + position]
-            LLVMBuildMemCpy(b, at(carry), 1, address(of: location(of: initial), arena, slots), 1, module.int64(try bytes(initial, graph)))
-        }
-        let bodyArena = at(scan.bodyArena)
-        let null = LLVMConstNull(module.bytePointer)
-        let entryType = module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer),
-                                                         module.bytePointer, module.pointer(to: callbackType)])
-        let loops = LoopNest(module: module, function: currentFunction)
-        try loops.loop(scan.length, "t") { step in
-            let t = scan.reverse ? LLVMBuildSub(b, module.int64(scan.length - 1), step, "") : step
-            // Sequence [B, T, R...] -> step [B, R...]: one row of R elements per batch index.
-            for (position, sequence) in node.operands.prefix(scan.sequenceCount).enumerated() {
-                let shape = try concreteShape(graph, sequence)
-                let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: sequence).dtype.byteSize
-                let source = address(of: location(of: sequence), arena, slots)
-                try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
-            }
-            let status = module.call(scan.entry, entryType, [bodyArena, table, null, LLVMConstNull(module.pointer(to: callbackType))])
-            returnIfFailed(status, in: currentFunction, "step")
-            for (position, output) in body.outputs.enumerated() {
-                let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
-                if position < scan.carryCount {
-                    LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try bytes(output, body)))
-                } else {
-                    let stacked = node.results[position]
-                    let shape = try concreteShape(graph, stacked)
-                    let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: stacked).dtype.byteSize
-                    try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t,
-                                 stacked: address(of: location(of: stacked), arena, slots), single: result, toStacked: true)
-                }
-            }
-        }
-        for (position, carry) in scan.carries.enumerated() {
-            let result = node.results[position]
-            LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(carry), 1, module.int64(try bytes(result, graph)))
-        }
-    }
-
-    /// Copies between a stacked `[B, T, R]` buffer at step `t` and a `[B, R]` one, a row per batch index.
-    private func copyRows(batch: Int, rowBytes: Int, steps: Int, t: LLVMValueRef?, stacked: LLVMValueRef?, single: LLVMValueRef?, toStacked: Bool) throws {
-        guard rowBytes > 0 else { return }
-        let loops = LoopNest(module: module, function: currentFunction)
-        loops.loop(batch, "row") { row in
-            let stackedRow = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, row, module.int64(steps), ""), t, "")
-            let stackedAddress = module.element(module.i8, stacked, LLVMBuildNUWMul(b, stackedRow, module.int64(rowBytes), ""))
-            let singleAddress = module.element(module.i8, single, LLVMBuildNUWMul(b, row, module.int64(rowBytes), ""))
-            if toStacked {
-                LLVMBuildMemCpy(b, stackedAddress, 1, singleAddress, 1, module.int64(rowBytes))
-            } else {
-                LLVMBuildMemCpy(b, singleAddress, 1, stackedAddress, 1, module.int64(rowBytes))
-            }
-        }
     }
 
     // MARK: Values
@@ -463,7 +356,7 @@ final class PlanEmitter {
     }
 
     /// A non-splat constant as a private global array of its dtype's storage.
-    private func constantLocation(_ node: Node) -> ValueLocation {
+    func constantLocation(_ node: Node) -> ValueLocation {
         let name = "const_\(constantGlobals.count)"
         guard case .floats(let values)? = node.attributes["values"], case .dtype(let dtype)? = node.attributes["dtype"] else {
             return .global(name)
@@ -492,6 +385,7 @@ final class PlanEmitter {
         case .arena(let offset): return module.element(module.i8, arena, module.int64(offset))
         case .slot(let slot): return module.load(module.bytePointer, slots, module.int64(slot))
         case .global(let name): return LLVMBuildBitCast(b, constantGlobals[name] ?? nil, module.bytePointer, "")
+        case .register: return LLVMConstNull(module.bytePointer)
         case nil: return LLVMConstNull(module.bytePointer)
         }
     }

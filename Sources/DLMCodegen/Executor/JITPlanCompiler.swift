@@ -17,6 +17,8 @@ public struct JITReport: Sendable {
     public let compileSeconds: Double
     /// Set when the plan could not be compiled at all and runs on the interpreter.
     public let failure: String?
+    /// True when the machine code came from the on-disk cache.
+    public let cached: Bool
 }
 
 /// The LLVM backend as a `PlanCompiler`: each new plan (a graph at concrete
@@ -28,13 +30,18 @@ final class JITPlanCompiler: PlanCompiler {
     private let session: JITSession
     private let pipeline: String
     private let strict: Bool
-    private var counter = 0
+    /// Entry points already linked in this session, by plan key.
+    private var loaded: [String: UnsafeRawPointer] = [:]
+    private let cache: CompileCache?
+    /// Changes whenever the emitter's output for the same plan changes, so old cache entries are not reused.
+    static let codegenVersion = "dlmc-codegen-2"
     private(set) var reports: [JITReport] = []
     /// Called with a note per compiled plan (for `--verbose`).
     var log: ((String) -> Void)?
 
-    init(target: HostTarget, pipeline: String = "default<O3>", strict: Bool) throws {
+    init(target: HostTarget, pipeline: String = "default<O3>", strict: Bool, cache: CompileCache? = CompileCache.fromEnvironment()) throws {
         self.target = target
+        self.cache = cache
         self.pipeline = pipeline
         self.strict = strict
         session = try JITSession(target: target)
@@ -45,30 +52,54 @@ final class JITPlanCompiler: PlanCompiler {
 
     func compile(_ layout: PlanLayout) -> (any CompiledPlan)? {
         let start = DispatchTime.now().uptimeNanoseconds
-        counter += 1
-        let name = "dlmc_plan_\(counter)"
         do {
             let machine = try target.makeTargetMachine()
             defer { LLVMDisposeTargetMachine(machine) }
             let module = CodeModule(name: layout.graph.name, target: target, machine: machine)
             let emitter = PlanEmitter(module: module, layout: layout)
-            try emitter.emit(entry: name)
+            try emitter.emit(entry: "dlmc_plan")
             try module.verify()
-            try module.optimize(pipeline, machine: machine)
-            try session.add(module)
-            let address = try session.address(of: name)
+            // Identical plans share code: within this session by key, across runs through the disk cache.
+            let key = CompileCache.key([module.text, pipeline, target.triple, target.cpu, target.features, target.llvmVersion,
+                                        Self.codegenVersion])
+            let symbol = "dlmc_plan_\(key)"
+            var source = "compiled"
+            if loaded[key] == nil {
+                var linked = false
+                if let object = cache?.load(key) {
+                    do {
+                        try session.addObject(object, name: symbol)
+                        loaded[key] = try session.address(of: symbol)
+                        linked = true
+                        source = "from the cache"
+                    } catch {
+                        log?("jit: ignoring a bad cache entry \(key): \(error)")
+                    }
+                }
+                if !linked {
+                    LLVMSetValueName2(LLVMGetNamedFunction(module.module, "dlmc_plan"), symbol, symbol.utf8.count)
+                    try module.optimize(pipeline, machine: machine)
+                    let object = try module.objectFile(machine: machine)
+                    cache?.store(key, object: object)
+                    try session.addObject(object, name: symbol)
+                    loaded[key] = try session.address(of: symbol)
+                }
+            } else {
+                source = "shared with an identical plan"
+            }
+            guard let address = loaded[key] else { throw LLVMError("no code for \(symbol)") }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            record(layout, emitter.lowerings, seconds: seconds, failure: nil)
+            record(layout, emitter.lowerings, seconds: seconds, failure: nil, source: source)
             return JITCompiledPlan(entry: unsafeBitCast(address, to: JITCompiledPlan.Entry.self), scratchBytes: emitter.scratchBytes)
         } catch {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            record(layout, [], seconds: seconds, failure: "\(error)")
+            record(layout, [], seconds: seconds, failure: "\(error)", source: "")
             if strict { strictFailure = "\(error)" }
             return strict ? FailedPlan(message: "\(error)") : nil
         }
     }
 
-    private func record(_ layout: PlanLayout, _ lowerings: [PlanEmitter.NodeLowering], seconds: Double, failure: String?) {
+    private func record(_ layout: PlanLayout, _ lowerings: [PlanEmitter.NodeLowering], seconds: Double, failure: String?, source: String) {
         var interpreted: [(Int, String, String)] = []
         var native = 0
         for (index, lowering) in lowerings.enumerated() {
@@ -79,7 +110,7 @@ final class JITPlanCompiler: PlanCompiler {
             }
         }
         let report = JITReport(graphName: layout.graph.name, bindings: layout.bindings, nativeNodes: native,
-                               interpretedNodes: interpreted, compileSeconds: seconds, failure: failure)
+                               interpretedNodes: interpreted, compileSeconds: seconds, failure: failure, cached: source == "from the cache")
         reports.append(report)
         guard let log else { return }
         let sizes = layout.bindings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
@@ -87,8 +118,8 @@ final class JITPlanCompiler: PlanCompiler {
             log("jit: @\(layout.graph.name) [\(sizes)] not compiled (\(failure)); \(strict ? "failing" : "interpreting it")")
             return
         }
-        log(String(format: "jit: @%@ [%@] compiled in %.1f ms: %ld nodes native, %ld on the interpreter",
-                   layout.graph.name, sizes, seconds * 1e3, native, interpreted.count))
+        log(String(format: "jit: @%@ [%@] %@ in %.1f ms: %ld nodes native, %ld on the interpreter",
+                   layout.graph.name, sizes, source, seconds * 1e3, native, interpreted.count))
         for (node, op, reason) in interpreted { log("jit:   node \(node) (\(op)) runs on the interpreter: \(reason)") }
     }
 }

@@ -1,6 +1,7 @@
 import CLLVM
 import DLMGraph
 import DLMRuntime
+import Foundation
 
 /// Which backend runs a model.
 public enum Backend: String, CaseIterable, Sendable {
@@ -24,16 +25,31 @@ public final class ModelExecutor {
     /// Why `auto` is not using the JIT, when it is not.
     public let fallbackReason: String?
 
+    /// Where compiled code is cached on disk.
+    public enum CacheSetting: Sendable {
+        /// `DLMC_CACHE_DIR`, `XDG_CACHE_HOME` or `~/.cache` (see `CompileCache`); `DLMC_CACHE=off` disables it.
+        case environment
+        /// A directory of the caller's.
+        case directory(URL)
+        /// No disk cache.
+        case off
+    }
+
     /// Prepares `graph` with its parameters. `log` receives `--verbose` notes.
     public init(graph: Graph, parameters: [String: Tensor], backend: Backend, pool: ThreadPool = .default,
-                log: ((String) -> Void)? = nil) throws {
+                cache: CacheSetting = .environment, log: ((String) -> Void)? = nil) throws {
         interpreter = try Interpreter(graph: graph, parameters: parameters, pool: pool)
         self.backend = backend
         var compiler: JITPlanCompiler?
         var reason: String?
         if backend != .interp {
             do {
-                compiler = try JITPlanCompiler(target: try HostTarget.current(), strict: backend == .jit)
+                let compileCache: CompileCache? = switch cache {
+                case .environment: CompileCache.fromEnvironment()
+                case .directory(let url): CompileCache(directory: url)
+                case .off: nil
+                }
+                compiler = try JITPlanCompiler(target: try HostTarget.current(), strict: backend == .jit, cache: compileCache)
             } catch {
                 if backend == .jit { throw RuntimeError("the LLVM backend is not available: \(error)") }
                 reason = "LLVM could not start (\(error)); using the interpreter"

@@ -130,6 +130,18 @@ final class CodeModule {
         return String(decoding: UnsafeRawBufferPointer(start: start, count: size), as: UTF8.self)
     }
 
+    /// The module compiled to a relocatable object file for `machine` (what the JIT links and the cache keeps).
+    func objectFile(machine: LLVMTargetMachineRef) throws -> [UInt8] {
+        var buffer: LLVMMemoryBufferRef?
+        var message: UnsafeMutablePointer<CChar>?
+        guard LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, &message, &buffer) == 0, let buffer else {
+            throw LLVMError("LLVM could not emit an object file: \(LLVMError.take(message))")
+        }
+        defer { LLVMDisposeMemoryBuffer(buffer) }
+        guard let start = LLVMGetBufferStart(buffer) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(start), count: LLVMGetBufferSize(buffer)))
+    }
+
     /// Gives the module to ORC (which then owns it); the builder stays ours.
     func handOver() -> LLVMOrcThreadSafeModuleRef {
         ownsModule = false

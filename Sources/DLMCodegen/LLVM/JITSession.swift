@@ -37,6 +37,16 @@ final class JITSession {
                             "LLVM could not add the module to the JIT")
     }
 
+    /// Links a relocatable object file (machine code compiled before, or read from the cache).
+    func addObject(_ bytes: [UInt8], name: String) throws {
+        let buffer = bytes.withUnsafeBufferPointer { pointer in
+            pointer.baseAddress.map { LLVMCreateMemoryBufferWithMemoryRangeCopy(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self), pointer.count, name) }
+        }
+        guard let buffer = buffer ?? nil else { throw LLVMError("empty object file for '\(name)'") }
+        // The JIT takes the buffer even when adding fails.
+        try LLVMError.check(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), buffer), "LLVM could not link '\(name)'")
+    }
+
     /// The address of a compiled function (compiling its module now if needed).
     func address(of symbol: String) throws -> UnsafeRawPointer {
         var address: LLVMOrcExecutorAddress = 0

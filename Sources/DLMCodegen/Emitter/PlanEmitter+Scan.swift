@@ -1,0 +1,133 @@
+import CLLVM
+import DLMGraph
+import DLMRuntime
+
+/// Scans whose bodies compile completely run as native time loops: the
+/// body's plan becomes a function in the same module, called once per step
+/// on scratch memory the compiled plan owns (its arena, the step slices and
+/// the carries), with no interpreter in the loop.
+extension PlanEmitter {
+    /// A scan whose body compiled completely: its entry function and where its scratch lives.
+    struct PreparedScan {
+        let body: Graph
+        let entry: LLVMValueRef?
+        let emitter: PlanEmitter
+        let bodyArena: Int            // scratch offsets
+        let steps: [Int]              // one per sequence
+        let carries: [Int]
+        let nestedScratch: Int
+        let length: Int
+        let reverse: Bool
+        let sequenceCount: Int, carryCount: Int
+    }
+
+    func prepareScan(_ node: Node, index: Int) throws -> PreparedScan {
+        guard let body = node.regions.first, case .int(let sequenceCount)? = node.attributes["sequences"],
+              case .int(let carryCount)? = node.attributes["carries"] else { throw Unsupported("scan without body or counts") }
+        let reverse: Bool = if case .bool(let r)? = node.attributes["reverse"] { r } else { false }
+        let bodyLayout: PlanLayout
+        do {
+            bodyLayout = try GraphRunner(graph: body).planLayout(bindings: layout.bindings)
+        } catch {
+            throw Unsupported("scan body cannot be planned: \(error)")
+        }
+        let nested = PlanEmitter(module: module, layout: bodyLayout, computesInvariants: true,
+                                 prefix: "\(prefix)n\(index)_", constants: constantGlobals)
+        let entry = "\(prefix)n\(index)_scan_body"
+        try nested.emit(entry: entry)
+        LLVMSetLinkage(LLVMGetNamedFunction(module.module, entry), LLVMInternalLinkage)
+        constantGlobals.merge(nested.constantGlobals) { old, _ in old }
+        if let reason = nested.lowerings.compactMap({ if case .interpreter(let r) = $0 { r } else { nil } }).first {
+            throw Unsupported("scan body needs the interpreter (\(reason))")
+        }
+        func reserve(_ bytes: Int) -> Int {
+            let offset = scratchBytes
+            scratchBytes += (max(bytes, 1) + 63) / 64 * 64
+            return offset
+        }
+        let graph = layout.graph
+        let length = try concreteShape(graph, node.operands[0])[1]
+        let bodyArena = reserve(bodyLayout.arenaBytes)
+        let steps = try body.inputs.prefix(sequenceCount).map { reserve(try concreteShape(body, $0).reduce(1, *) * body.type(of: $0).dtype.byteSize) }
+        let carries = try body.inputs.dropFirst(sequenceCount).prefix(carryCount).map {
+            reserve(try concreteShape(body, $0).reduce(1, *) * body.type(of: $0).dtype.byteSize)
+        }
+        let nestedScratch = reserve(nested.scratchBytes)
+        return PreparedScan(body: body, entry: LLVMGetNamedFunction(module.module, entry), emitter: nested, bodyArena: bodyArena,
+                            steps: steps, carries: carries, nestedScratch: nestedScratch, length: length, reverse: reverse,
+                            sequenceCount: sequenceCount, carryCount: carryCount)
+    }
+
+    /// The time loop: slice each sequence's step, run the body, keep the
+    /// carries, and write per-step outputs into their stacked results.
+    func emitScan(_ node: Node, _ scan: PreparedScan, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
+        let graph = layout.graph
+        let body = scan.body
+        let scratch = module.load(module.bytePointer, slots, module.int64(scratchSlot))
+        func at(_ offset: Int) -> LLVMValueRef? { module.element(module.i8, scratch, module.int64(offset)) }
+        // The body's address table: step slices, carries, captures, then its own scratch.
+        let slotCount = body.inputs.count + 1
+        let tableType = LLVMArrayType(module.bytePointer, UInt32(slotCount))
+        let table = LLVMBuildBitCast(b, LLVMBuildAlloca(b, tableType, "body.slots"), module.pointer(to: module.bytePointer), "")
+        var entries: [LLVMValueRef?] = scan.steps.map(at) + scan.carries.map(at)
+        entries += node.operands.dropFirst(scan.sequenceCount + scan.carryCount).map { address(of: location(of: $0), arena, slots) }
+        entries.append(at(scan.nestedScratch))
+        for (position, entry) in entries.enumerated() { module.store(entry, module.bytePointer, table, module.int64(position)) }
+        let bytes = { (value: ValueID, graph: Graph) throws -> Int in try self.concreteShape(graph, value).reduce(1, *) * graph.type(of: value).dtype.byteSize }
+        // Initial carries.
+        for (position, carry) in scan.carries.enumerated() {
+            let initial = node.operands[scan.sequenceCount + position]
+            LLVMBuildMemCpy(b, at(carry), 1, address(of: location(of: initial), arena, slots), 1, module.int64(try bytes(initial, graph)))
+        }
+        let bodyArena = at(scan.bodyArena)
+        let null = LLVMConstNull(module.bytePointer)
+        let entryType = module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer),
+                                                         module.bytePointer, module.pointer(to: callbackType)])
+        let loops = LoopNest(module: module, function: currentFunction)
+        try loops.loop(scan.length, "t") { step in
+            let t = scan.reverse ? LLVMBuildSub(b, module.int64(scan.length - 1), step, "") : step
+            // Sequence [B, T, R...] -> step [B, R...]: one row of R elements per batch index.
+            for (position, sequence) in node.operands.prefix(scan.sequenceCount).enumerated() {
+                let shape = try concreteShape(graph, sequence)
+                let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: sequence).dtype.byteSize
+                let source = address(of: location(of: sequence), arena, slots)
+                try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
+            }
+            let status = module.call(scan.entry, entryType, [bodyArena, table, null, LLVMConstNull(module.pointer(to: callbackType))])
+            returnIfFailed(status, in: currentFunction, "step")
+            for (position, output) in body.outputs.enumerated() {
+                let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
+                if position < scan.carryCount {
+                    LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try bytes(output, body)))
+                } else {
+                    let stacked = node.results[position]
+                    let shape = try concreteShape(graph, stacked)
+                    let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: stacked).dtype.byteSize
+                    try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t,
+                                 stacked: address(of: location(of: stacked), arena, slots), single: result, toStacked: true)
+                }
+            }
+        }
+        for (position, carry) in scan.carries.enumerated() {
+            let result = node.results[position]
+            LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(carry), 1, module.int64(try bytes(result, graph)))
+        }
+    }
+
+    /// Copies between a stacked `[B, T, R]` buffer at step `t` and a `[B, R]` one, a row per batch index.
+    private func copyRows(batch: Int, rowBytes: Int, steps: Int, t: LLVMValueRef?, stacked: LLVMValueRef?, single: LLVMValueRef?, toStacked: Bool) throws {
+        guard rowBytes > 0 else { return }
+        let loops = LoopNest(module: module, function: currentFunction)
+        loops.loop(batch, "row") { row in
+            let stackedRow = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, row, module.int64(steps), ""), t, "")
+            let stackedAddress = module.element(module.i8, stacked, LLVMBuildNUWMul(b, stackedRow, module.int64(rowBytes), ""))
+            let singleAddress = module.element(module.i8, single, LLVMBuildNUWMul(b, row, module.int64(rowBytes), ""))
+            if toStacked {
+                LLVMBuildMemCpy(b, stackedAddress, 1, singleAddress, 1, module.int64(rowBytes))
+            } else {
+                LLVMBuildMemCpy(b, singleAddress, 1, stackedAddress, 1, module.int64(rowBytes))
+            }
+        }
+    }
+
+}
