@@ -27,12 +27,43 @@ struct LoopNest {
     }
 
     /// Nested loops over `shape` (outermost first); `body` receives one index per dim.
-    func loops(_ shape: [Int], _ name: String, _ body: ([LLVMValueRef?]) throws -> Void) rethrows {
+    /// With `outerRange`, the outermost loop runs only `begin..<end`.
+    func loops(_ shape: [Int], _ name: String, outerRange: (begin: LLVMValueRef?, end: LLVMValueRef?)? = nil,
+               _ body: ([LLVMValueRef?]) throws -> Void) rethrows {
         func nest(_ depth: Int, _ indices: [LLVMValueRef?]) throws {
             if depth == shape.count { return try body(indices) }
-            try loop(shape[depth], "\(name)\(depth)") { try nest(depth + 1, indices + [$0]) }
+            if depth == 0, let outerRange {
+                try loop(from: outerRange.begin, to: outerRange.end, "\(name)\(depth)") { try nest(depth + 1, indices + [$0]) }
+            } else {
+                try loop(shape[depth], "\(name)\(depth)") { try nest(depth + 1, indices + [$0]) }
+            }
         }
         try nest(0, [])
+    }
+
+    /// `for i in begin..<end` with bounds known only at run time (a thread's share).
+    func loop(from begin: LLVMValueRef?, to end: LLVMValueRef?, _ name: String, _ body: (LLVMValueRef?) throws -> Void) rethrows {
+        let b = module.builder
+        let entry = LLVMGetInsertBlock(b)
+        let header = module.block("\(name).body", in: function)
+        let exit = module.block("\(name).exit", in: function)
+        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntULT, begin, end, ""), header, exit)
+        LLVMPositionBuilderAtEnd(b, header)
+        let index = LLVMBuildPhi(b, module.i64, name)
+        try body(index)
+        let next = LLVMBuildNUWAdd(b, index, module.int64(1), "\(name).next")
+        let latch = LLVMGetInsertBlock(b)
+        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntULT, next, end, ""), header, exit)
+        var values: [LLVMValueRef?] = [begin, next]
+        var blocks: [LLVMBasicBlockRef?] = [entry, latch]
+        LLVMAddIncoming(index, &values, &blocks, 2)
+        LLVMPositionBuilderAtEnd(b, exit)
+    }
+
+    /// The outermost loop of a kernel: over `begin..<end` of `count` when the kernel is split, else all of it.
+    func outerLoop(_ count: Int, _ name: String, range: (begin: LLVMValueRef?, end: LLVMValueRef?)?,
+                   _ body: (LLVMValueRef?) throws -> Void) rethrows {
+        if let range { try loop(from: range.begin, to: range.end, name, body) } else { try loop(count, name, body) }
     }
 
     /// `offset + Σ indices[k] * strides[k]` as an i64 (terms with stride 0 vanish).

@@ -2,10 +2,11 @@ import CLLVM
 import DLMGraph
 
 /// Max and average pooling over NHWC windows as loops: for each output
-/// pixel, the window's cells are unrolled (windows are small) and the inner
-/// loop runs over channels, contiguous in memory, so it vectorises. Cells
-/// outside the input (padding) are skipped and not counted, as in Keras and
-/// the interpreter; without padding no bounds are checked at all.
+/// pixel, the loop over channels (contiguous, so it vectorises) keeps the
+/// running max or sum in a register while the window's cells, unrolled
+/// (windows are small), are combined into it. Cells outside the input
+/// (padding) contribute nothing and are not counted, as in Keras and the
+/// interpreter; without padding no bounds are checked at all.
 extension PlanEmitter {
     func poolKernel(_ node: Node) throws -> (LLVMValueRef?, LLVMValueRef?) throws -> Void {
         let graph = layout.graph
@@ -21,61 +22,55 @@ extension PlanEmitter {
         let padded = padding.contains { $0 != 0 }
         let isMax = kind == "max"
         return { arena, slots in
-            let b = self.module.builder
+            let m = self.module
+            let b = m.builder
             let type = self.scalar.representation(dtype)
+            let identity = m.real(isMax ? -.infinity : 0, type)
             let source = self.address(of: self.location(of: node.operands[0]), arena, slots)
             let target = self.address(of: self.location(of: node.results[0]), arena, slots)
-            let loops = LoopNest(module: self.module, function: self.currentFunction)
-            let count = self.entryAlloca(self.module.i64, "cells")
-            loops.loop(output[0] * output[1], "row") { row in
-                let n = LLVMBuildUDiv(b, row, self.module.int64(output[1]), "")
-                let y = LLVMBuildURem(b, row, self.module.int64(output[1]), "")
+            let loops = LoopNest(module: m, function: self.currentFunction)
+            let range = self.takeSplit(output[0] * output[1])
+            self.kernelWork = output.reduce(1, *) * window[0] * window[1]
+            loops.outerLoop(output[0] * output[1], "row", range: range) { row in
+                let n = LLVMBuildUDiv(b, row, m.int64(output[1]), "")
+                let y = LLVMBuildURem(b, row, m.int64(output[1]), "")
                 loops.loop(output[2], "x") { x in
-                    let pixel = LLVMBuildNUWMul(b, LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, row, self.module.int64(output[2]), ""), x, ""),
-                                                self.module.int64(channels), "")
-                    loops.loop(channels, "c") { c in
-                        let out = LLVMBuildNUWAdd(b, pixel, c, "")
-                        self.scalar.store(self.module.real(isMax ? -.infinity : 0, type), dtype, target, out)
-                    }
-                    LLVMBuildStore(b, self.module.int64(0), count)
+                    // Each cell: its first input element (signed: padding can put it outside) and whether it is inside.
+                    var cells: [(base: LLVMValueRef?, inside: LLVMValueRef?)] = []
+                    var count = m.int64(0)
                     for ky in 0..<window[0] {
                         for kx in 0..<window[1] {
-                            // iy = y*sh + ky - top, ix = x*sw + kx - left (signed: padding can make them negative)
-                            let iy = LLVMBuildAdd(b, LLVMBuildMul(b, y, self.module.int64(strides[0]), ""), self.module.int64(ky - top), "")
-                            let ix = LLVMBuildAdd(b, LLVMBuildMul(b, x, self.module.int64(strides[1]), ""), self.module.int64(kx - left), "")
-                            let next = self.module.block("cell.next", in: self.currentFunction)
+                            let iy = LLVMBuildAdd(b, LLVMBuildMul(b, y, m.int64(strides[0]), ""), m.int64(ky - top), "")
+                            let ix = LLVMBuildAdd(b, LLVMBuildMul(b, x, m.int64(strides[1]), ""), m.int64(kx - left), "")
+                            var inside: LLVMValueRef?
+                            var (cy, cx) = (iy, ix)
                             if padded {
-                                let inside = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, self.module.int64(height), ""),
-                                                          LLVMBuildICmp(b, LLVMIntULT, ix, self.module.int64(width), ""), "")
-                                let cell = self.module.block("cell", in: self.currentFunction)
-                                LLVMBuildCondBr(b, inside, cell, next)
-                                LLVMPositionBuilderAtEnd(b, cell)
+                                inside = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, m.int64(height), ""),
+                                                      LLVMBuildICmp(b, LLVMIntULT, ix, m.int64(width), ""), "")
+                                // Read a safe address for cells outside; their value is replaced by the identity.
+                                cy = LLVMBuildSelect(b, inside, iy, m.int64(0), "")
+                                cx = LLVMBuildSelect(b, inside, ix, m.int64(0), "")
+                                count = LLVMBuildAdd(b, count, LLVMBuildZExt(b, inside, m.i64, ""), "")
+                            } else {
+                                count = LLVMBuildAdd(b, count, m.int64(1), "")
                             }
-                            LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, self.module.i64, count, ""), self.module.int64(1), ""), count)
-                            let inputPixel = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, self.module.int64(height), ""), iy, ""),
-                                                                                          self.module.int64(width), ""), ix, ""),
-                                                          self.module.int64(channels), "")
-                            loops.loop(channels, "c") { c in
-                                let out = LLVMBuildNUWAdd(b, pixel, c, "")
-                                let current = self.scalar.load(dtype, target, out)
-                                let value = self.scalar.load(dtype, source, LLVMBuildAdd(b, inputPixel, c, ""))
-                                let combined = isMax ? self.scalar.maximum(current, value) : LLVMBuildFAdd(b, current, value, "")
-                                self.scalar.store(combined, dtype, target, out)
-                            }
-                            LLVMBuildBr(b, next)
-                            LLVMPositionBuilderAtEnd(b, next)
+                            let pixel = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, m.int64(height), ""), cy, ""), m.int64(width), ""), cx, "")
+                            cells.append((LLVMBuildMul(b, pixel, m.int64(channels), ""), inside))
                         }
                     }
-                    if !isMax {
-                        // The mean over the cells that were inside the input (nothing to scale for 0 or 1 cell).
-                        let cells = LLVMBuildLoad2(b, self.module.i64, count, "")
-                        let scale = LLVMBuildFDiv(b, self.module.real(1, type), LLVMBuildUIToFP(b, cells, type, ""), "")
-                        let many = LLVMBuildICmp(b, LLVMIntUGT, cells, self.module.int64(1), "")
-                        loops.loop(channels, "c") { c in
-                            let out = LLVMBuildNUWAdd(b, pixel, c, "")
-                            let sum = self.scalar.load(dtype, target, out)
-                            self.scalar.store(LLVMBuildSelect(b, many, LLVMBuildFMul(b, sum, scale, ""), sum, ""), dtype, target, out)
+                    // The mean over the cells inside the input (nothing to scale for 0 or 1 cell).
+                    let many = LLVMBuildICmp(b, LLVMIntUGT, count, m.int64(1), "")
+                    let scale = LLVMBuildSelect(b, many, LLVMBuildFDiv(b, m.real(1, type), LLVMBuildUIToFP(b, count, type, ""), ""), m.real(1, type), "")
+                    let out = LLVMBuildNUWMul(b, LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, row, m.int64(output[2]), ""), x, ""), m.int64(channels), "")
+                    loops.loop(channels, "c") { c in
+                        var accumulator = identity
+                        for cell in cells {
+                            var value = self.scalar.load(dtype, source, LLVMBuildAdd(b, cell.base, c, ""))
+                            if let inside = cell.inside { value = LLVMBuildSelect(b, inside, value, identity, "") }
+                            accumulator = isMax ? self.scalar.maximum(accumulator, value) : LLVMBuildFAdd(b, accumulator, value, "")
                         }
+                        if !isMax { accumulator = LLVMBuildFMul(b, accumulator, scale, "") }
+                        self.scalar.store(accumulator, dtype, target, LLVMBuildNUWAdd(b, out, c, ""))
                     }
                 }
             }

@@ -41,7 +41,7 @@ extension PlanEmitter {
         return { arena, slots in
             let loops = LoopNest(module: self.module, function: self.currentFunction)
             let b = self.module.builder
-            try loops.loop(rows, "row") { row in
+            try loops.outerLoop(rows, "row", range: self.takeSplit(rows)) { row in
                 // The row's index in the leading dims.
                 var leadingIndices: [LLVMValueRef?] = []
                 var rest = row

@@ -8,8 +8,12 @@ import DLMRuntime
 ///     i32 @<entry>(i8* arena, i8** slots, i8* context, i32 (i8*, i64, i32)* callback)
 ///
 /// `slots` holds the addresses of the graph's inputs then its parameters.
-/// Each node becomes a kernel function `i32 (i8* arena, i8** slots)` the
-/// entry calls in order (O3 inlines them). A kernel returns non-zero when its
+/// Each node becomes one or more kernel functions
+/// `i32 (i8* arena, i8** slots, i64 begin, i64 end)` the entry calls in order
+/// (O3 inlines them). A kernel whose outer loop can be split runs iterations
+/// `begin..<end` of it; big ones go through `dlmc_parallel_for` (resolved
+/// to `ParallelRuntime` when the JIT links), which splits them over the
+/// executor's threads. A kernel returns non-zero when its
 /// inputs are bad (a gather index out of range): the entry then runs that
 /// node again through `callback`, so the interpreter reports the error in its
 /// own words (or, for a scan body, returns the status to the scan). A node
@@ -62,7 +66,38 @@ final class PlanEmitter {
     }
 
     var b: LLVMBuilderRef { module.builder }
-    var kernelType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer)]) }
+    var kernelType: LLVMTypeRef {
+        module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer), module.i64, module.i64])
+    }
+    /// `i32 dlmc_parallel_for(kernel, arena, slots, count, context)`.
+    var parallelForType: LLVMTypeRef {
+        module.functionType(module.i32, [module.pointer(to: kernelType), module.bytePointer, module.pointer(to: module.bytePointer),
+                                         module.i64, module.bytePointer])
+    }
+
+    /// Elements of work below which a split kernel still runs on one thread.
+    static let parallelThreshold = 1 << 15
+
+    /// One LLVM function of a node's kernel: `emit` fills it in. When
+    /// `splittable`, its outermost loop takes the function's begin..<end.
+    struct KernelPart {
+        let name: String
+        let splittable: Bool
+        let emit: (LLVMValueRef?, LLVMValueRef?) throws -> Void
+    }
+
+    /// What the entry runs for a node, in order.
+    enum Step {
+        case kernel(LLVMValueRef?, trip: Int?, work: Int)
+        case interpreter(mode: Int32)
+    }
+
+    /// The iteration range of the kernel being emitted, for its outermost loop
+    /// (taken by the first loop that asks, which records its trip count).
+    var splitRange: (begin: LLVMValueRef?, end: LLVMValueRef?)?
+    var splitTrip: Int?
+    /// Elements the kernel being emitted touches (its output), for the threshold.
+    var kernelWork = 0
     var callbackType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.i64, module.i32]) }
 
     /// Emits every kernel and the entry function named `entry`.
@@ -74,19 +109,20 @@ final class PlanEmitter {
         let (arena, slots, context, callback) = (LLVMGetParam(function, 0), LLVMGetParam(function, 1),
                                                  LLVMGetParam(function, 2), LLVMGetParam(function, 3))
         // Kernels first (each positions the builder in its own function), then the entry's calls.
-        var steps: [(kernel: LLVMValueRef?, callbackMode: Int32?, index: Int)] = []
+        var steps: [(step: Step, index: Int)] = []
         for (index, node) in graph.nodes.enumerated() {
             if layout.invariantNodes.contains(index) && !computesInvariants {
                 lowerings.append(.invariant)
                 continue
             }
             do {
-                let (kernel, headMode) = try emitKernel(node, index: index)
-                if let headMode { steps.append((nil, headMode, index)) }
-                steps.append((kernel, nil, index))
-                lowerings.append(headMode == nil ? .native : .nativeEpilogue(headOnInterpreter: node.regions.first?.nodes.first { $0.op == .conv2d || $0.op == .matmul }?.op.rawValue ?? "head"))
+                let nodeSteps = try emitKernel(node, index: index)
+                steps += nodeSteps.map { ($0, index) }
+                let head = nodeSteps.contains { if case .interpreter = $0 { true } else { false } }
+                lowerings.append(head ? .nativeEpilogue(headOnInterpreter: node.regions.first?.nodes.first { $0.op == .conv2d }?.op.rawValue ?? "head")
+                                      : .native)
             } catch let unsupported as Unsupported {
-                steps.append((nil, 0, index))
+                steps.append((.interpreter(mode: 0), index))
                 lowerings.append(.interpreter(reason: unsupported.reason))
             }
         }
@@ -96,12 +132,18 @@ final class PlanEmitter {
             let status = module.call(callback, callbackType, [context, module.int64(index), module.int32(mode)], "status")
             returnIfFailed(status, in: function, "n\(index).interpreter")
         }
+        let parallelFor = module.function("dlmc_parallel_for", parallelForType)
         for step in steps {
-            guard let kernel = step.kernel else {
-                callInterpreter(step.index, mode: step.callbackMode ?? 0)
+            guard case .kernel(let kernel, let trip, let work) = step.step else {
+                if case .interpreter(let mode) = step.step { callInterpreter(step.index, mode: mode) }
                 continue
             }
-            let status = module.call(kernel, kernelType, [arena, slots], "status")
+            let status: LLVMValueRef?
+            if let trip, trip > 1, work >= Self.parallelThreshold {
+                status = module.call(parallelFor, parallelForType, [kernel, arena, slots, module.int64(trip), context], "status")
+            } else {
+                status = module.call(kernel, kernelType, [arena, slots, module.int64(0), module.int64(trip ?? 1)], "status")
+            }
             let rerun = module.block("n\(step.index).rerun", in: function)
             let next = module.block("n\(step.index).done", in: function)
             LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, status, module.int32(0), ""), rerun, next)
@@ -132,46 +174,55 @@ final class PlanEmitter {
 
     // MARK: Kernels
 
-    /// Emits node `index` as a kernel function; the second result is the
-    /// callback mode to run first (the head of a group on the interpreter).
-    private func emitKernel(_ node: Node, index: Int) throws -> (LLVMValueRef?, Int32?) {
+    /// Emits node `index` as kernel functions (and interpreter calls) to run in order.
+    private func emitKernel(_ node: Node, index: Int) throws -> [Step] {
         let graph = layout.graph
         let result = node.results[0]
         let shape = try concreteShape(graph, result)
-        var headMode: Int32?
-        var body: (LLVMValueRef?, LLVMValueRef?) throws -> Void
+        var parts: [KernelPart?] = []
+        func part(_ splittable: Bool, _ emit: @escaping (LLVMValueRef?, LLVMValueRef?) throws -> Void) -> KernelPart {
+            KernelPart(name: "\(prefix)kernel_n\(index)_\(node.op.rawValue)", splittable: splittable, emit: emit)
+        }
         if node.op.isElementwise || [.broadcast, .transpose, .slice, .constant].contains(node.op) {
             let elemental = try ElementalBody(root: result, in: graph, shape: shape, bindings: layout.bindings, leaf: { $0 == result ? nil : self.location(of: $0) },
                                               shapeOf: { try self.concreteShape(graph, $0) }, constants: constantLocation)
-            body = { arena, slots in try self.emitElemental(elemental, output: result, dtype: graph.type(of: result).dtype, arena, slots) }
+            parts = [part(true) { arena, slots in try self.emitElemental(elemental, output: result, dtype: graph.type(of: result).dtype, arena, slots) }]
         } else if node.op == .reshape || node.op == .dropout {
             // Same elements, same order (dropout is the identity here, as in the interpreter).
-            body = { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }
+            parts = [part(false) { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }]
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
-            body = { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }
+            parts = [part(false) { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }]
         } else if node.op == .pool2d {
-            body = try poolKernel(node)
+            parts = [part(true, try poolKernel(node))]
         } else if node.op == .gather {
-            body = { arena, slots in try self.emitGather(node, arena, slots) }
+            parts = [part(false) { arena, slots in try self.emitGather(node, arena, slots) }]
         } else if node.op == .concat {
-            body = { arena, slots in try self.emitConcat(node, arena, slots) }
+            parts = [part(false) { arena, slots in try self.emitConcat(node, arena, slots) }]
         } else if node.op == .scan {
             let scan = try prepareScan(node, index: index)
-            body = { arena, slots in try self.emitScan(node, scan, arena, slots) }
+            parts = [part(false) { arena, slots in try self.emitScan(node, scan, arena, slots) }]
         } else if node.op == .fused, let group = node.regions.first {
-            (body, headMode) = try fusedKernel(node, group: group, shape: shape)
+            // nil marks where the interpreter runs the group's convolution.
+            parts = try fusedKernel(node, group: group, shape: shape).map { $0.map { part($0.splittable, $0.emit) } }
         } else {
             throw Unsupported("no LLVM lowering for '\(node.op.rawValue)'")
         }
         guard shape.reduce(1, *) > 0 else { throw Unsupported("empty tensor") }
-        let function = module.function("\(prefix)kernel_n\(index)_\(node.op.rawValue)", kernelType)
-        LLVMSetLinkage(function, LLVMInternalLinkage)
-        LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
-        currentFunction = function
-        try body(LLVMGetParam(function, 0), LLVMGetParam(function, 1))
-        LLVMBuildRet(b, module.int32(0))
-        return (function, headMode)
+        return try parts.enumerated().map { position, part in
+            guard let part else { return .interpreter(mode: 1) }
+            let function = module.function(part.name + (position > 0 ? "_\(position)" : ""), kernelType)
+            LLVMSetLinkage(function, LLVMInternalLinkage)
+            LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
+            currentFunction = function
+            splitRange = part.splittable ? (LLVMGetParam(function, 2), LLVMGetParam(function, 3)) : nil
+            splitTrip = nil
+            kernelWork = shape.reduce(1, *)
+            try part.emit(LLVMGetParam(function, 0), LLVMGetParam(function, 1))
+            LLVMBuildRet(b, module.int32(0))
+            splitRange = nil
+            return .kernel(function, trip: splitTrip, work: kernelWork)
+        }
     }
 
     var currentFunction: LLVMValueRef?
@@ -179,10 +230,10 @@ final class PlanEmitter {
     /// A fused group: elementwise bodies compile whole; GEMM groups compile
     /// their matmul and epilogue; convolution groups run the convolution on
     /// the interpreter's im2col + OpenBLAS kernel and compile the epilogue.
-    private func fusedKernel(_ node: Node, group: Graph, shape: [Int]) throws -> ((LLVMValueRef?, LLVMValueRef?) throws -> Void, Int32?) {
+    private func fusedKernel(_ node: Node, group: Graph, shape: [Int]) throws -> [(splittable: Bool, emit: (LLVMValueRef?, LLVMValueRef?) throws -> Void)?] {
         let graph = layout.graph
         let kind: String = if case .string(let k)? = node.attributes["kind"] { k } else { "" }
-        if kind == "rows" { return (try rowsKernel(node, group: group), nil) }
+        if kind == "rows" { return [(true, try rowsKernel(node, group: group))] }
         guard node.results.count == 1, group.outputs.count == 1 else { throw Unsupported("group with several results") }
         let output = node.results[0]
         let outputType = graph.type(of: output)
@@ -203,19 +254,16 @@ final class PlanEmitter {
                 return nil
             },
             shapeOf: { try self.concreteShape(group, $0) }, constants: constantLocation)
-        let finish: (LLVMValueRef?, LLVMValueRef?) throws -> Void = { arena, slots in
-            if let epilogue { try self.emitElemental(epilogue, output: output, dtype: outputType.dtype, arena, slots) }
-        }
-        guard let head else { return (finish, nil) }
-        if head.op == .conv2d { return (finish, 1) }
+        let finish: [(splittable: Bool, emit: (LLVMValueRef?, LLVMValueRef?) throws -> Void)?] = epilogue.map { epilogue in
+            [(true, { arena, slots in try self.emitElemental(epilogue, output: output, dtype: outputType.dtype, arena, slots) })]
+        } ?? []
+        guard let head else { return finish }
+        if head.op == .conv2d { return [nil] + finish }
         guard let a = outer[head.operands[0]], let bOperand = outer[head.operands[1]] else {
             throw Unsupported("matmul of values computed inside the group")
         }
         let gemm = try GEMMEmitter.Operands(graph: group, node: head, shapeOf: { try self.concreteShape(group, $0) })
-        return ({ arena, slots in
-            try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots)
-            try finish(arena, slots)
-        }, nil)
+        return [(false, { arena, slots in try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots) })] + finish
     }
 
     /// Evaluates `body` at every index of its shape and stores into `output`
@@ -227,12 +275,21 @@ final class PlanEmitter {
         let bases = body.accesses.map { address(of: $0.location, arena, slots) }
         let outputBase = address(of: location(of: output), arena, slots)
         let loops = LoopNest(module: module, function: currentFunction)
-        try loops.loops(shape, "i") { indices in
+        try loops.loops(shape, "i", outerRange: takeSplit(shape.first)) { indices in
             let value = try element(of: body, bases: bases) { a in
                 loops.linear(indices, accessStrides[a], offset: body.accesses[a].offset)
             }
             scalar.store(value, dtype, outputBase, loops.linear(indices, outputStrides, offset: outputOffset))
         }
+    }
+
+    /// The current kernel's iteration range for an outermost loop of `trip`
+    /// iterations, once per kernel (`nil` for later loops, or when not splitting).
+    func takeSplit(_ trip: Int?) -> (begin: LLVMValueRef?, end: LLVMValueRef?)? {
+        guard let range = splitRange, let trip else { return nil }
+        splitRange = nil
+        splitTrip = trip
+        return range
     }
 
     /// One element of `body`'s root: loads at `index(access)`, registers for

@@ -34,7 +34,7 @@ final class JITPlanCompiler: PlanCompiler {
     private var loaded: [String: UnsafeRawPointer] = [:]
     private let cache: CompileCache?
     /// Changes whenever the emitter's output for the same plan changes, so old cache entries are not reused.
-    static let codegenVersion = "dlmc-codegen-2"
+    static let codegenVersion = "dlmc-codegen-3"
     private(set) var reports: [JITReport] = []
     /// Called with a note per compiled plan (for `--verbose`).
     var log: ((String) -> Void)?
@@ -45,6 +45,7 @@ final class JITPlanCompiler: PlanCompiler {
         self.pipeline = pipeline
         self.strict = strict
         session = try JITSession(target: target)
+        try session.define(ParallelRuntime.symbol, address: ParallelRuntime.address)
     }
 
     /// Set when a plan failed to compile under `--backend jit`.

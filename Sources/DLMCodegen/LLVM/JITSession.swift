@@ -26,6 +26,16 @@ final class JITSession {
         LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(jit), generator)
     }
 
+    /// Makes `name` resolve to `address` in code linked later (dlmc's own runtime functions).
+    func define(_ name: String, address: UInt64) throws {
+        var pair = LLVMJITCSymbolMapPair(
+            Name: LLVMOrcLLJITMangleAndIntern(jit, name),
+            Sym: LLVMJITEvaluatedSymbol(Address: address, Flags: LLVMJITSymbolFlags(
+                GenericFlags: UInt8(LLVMJITSymbolGenericFlagsExported.rawValue | LLVMJITSymbolGenericFlagsCallable.rawValue), TargetFlags: 0)))
+        let unit = LLVMOrcAbsoluteSymbols(&pair, 1)
+        try LLVMError.check(LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(jit), unit), "LLVM could not define '\(name)'")
+    }
+
     deinit {
         if let error = LLVMOrcDisposeLLJIT(jit) { LLVMConsumeError(error) }
     }

@@ -1,0 +1,33 @@
+import Dispatch
+import DLMRuntime
+
+/// `dlmc_parallel_for`, the one runtime function compiled plans call: it
+/// splits a kernel's outer loop over the executor's threads (the context's
+/// pool) and returns the first non-zero status. Without a context (inside a
+/// scan body) or with one thread, the kernel runs whole on this thread.
+enum ParallelRuntime {
+    typealias Kernel = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?, Int64, Int64) -> Int32
+    typealias ParallelFor = @convention(c) (Kernel?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                            Int64, UnsafeMutableRawPointer?) -> Int32
+
+    static let symbol = "dlmc_parallel_for"
+
+    static let parallelFor: ParallelFor = { kernel, arena, slots, count, context in
+        guard let kernel else { return 2 }
+        let threads = context.map { Unmanaged<CallbackContext>.fromOpaque($0).takeUnretainedValue().pool.threads } ?? 1
+        let parts = Int(min(Int64(threads), count))
+        guard parts > 1 else { return kernel(arena, slots, 0, count) }
+        nonisolated(unsafe) let (sharedArena, sharedSlots) = (arena, slots)
+        let statuses = UnsafeMutableBufferPointer<Int32>.allocate(capacity: parts)
+        defer { statuses.deallocate() }
+        nonisolated(unsafe) let results = statuses
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let begin = count * Int64(part) / Int64(parts), end = count * Int64(part + 1) / Int64(parts)
+            results[part] = begin < end ? kernel(sharedArena, sharedSlots, begin, end) : 0
+        }
+        return statuses.first { $0 != 0 } ?? 0
+    }
+
+    /// The function's address, for the JIT's symbol table.
+    static var address: UInt64 { UInt64(UInt(bitPattern: unsafeBitCast(parallelFor, to: UnsafeRawPointer.self))) }
+}
