@@ -36,6 +36,28 @@ private func inputs(for graph: Graph, seed: UInt64) throws -> [String: Tensor] {
 }
 
 @Suite struct PassTests {
+    /// A dense layer on a sequence: the bias and activation sink below the
+    /// reshape into the GEMM group, and the result is unchanged.
+    @Test func sinkReshapeMovesBiasIntoTheGEMM() throws {
+        let source = """
+        model Seq(x: f32[B, T, 6]) -> f32[B, T, 5] {
+            return x |> dense(5, activation: relu)
+        }
+        """
+        let reference = try #require(try models(source).first).graph
+        let optimized = try #require(try models(source).first).graph
+        try PassManager(pipeline: .level(2), verifiesEachPass: true).run(optimized)
+        let gemm = try #require(optimized.nodes.first { $0.op == .fused })
+        #expect(gemm.attributes["kind"] == .string("gemm"))
+        #expect(gemm.regions[0].nodes.map(\.op) == [.matmul, .broadcast, .add, .relu])
+        #expect(optimized.nodes.map(\.op) == [.reshape, .fused, .reshape])
+        let parameters = try Interpreter.initialParameters(of: reference, seed: 2)
+        let x = try inputs(for: reference, seed: 5)
+        let expected = try Interpreter(graph: reference, parameters: parameters).run(x)
+        let actual = try Interpreter(graph: optimized, parameters: parameters).run(x)
+        for (a, e) in zip(actual, expected) { #expect(a.mismatch(against: e, rtol: 1e-6, atol: 1e-6) == nil) }
+    }
+
     @Test func everyExampleGivesTheSameOutputsAtO0AndO2() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("examples").path)
             .filter { $0.hasSuffix(".dlm") }.sorted()
