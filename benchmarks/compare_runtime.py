@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Interpreter latency against ONNX Runtime and PyTorch, measured in one run.
+"""dlmc's JIT and interpreter against ONNX Runtime and PyTorch, measured in one run.
 
     pip install -r benchmarks/requirements.txt
     python3 benchmarks/compare_runtime.py [--threads 2] [--iterations 200]
@@ -8,12 +8,14 @@ For each benchmark model (MLP 784-128-10, MNIST CNN A, GRU classifier with
 embedding 10000/128 and T = 100, LSTM 32→128 with T = 100) at batch 1 and 64:
 
 1. `dlmc init` writes the model's weights (seed 0) and `runtime-bench --json`
-   times dlmc's interpreter on inputs from a SplitMix64 stream (seed 42);
+   times dlmc's JIT (twice: with an empty compile cache, for the cold compile
+   time, then with the cache filled) and its interpreter on inputs from a
+   SplitMix64 stream (seed 42);
 2. this script rebuilds the same network in PyTorch with those weights and the
-   same inputs, checks that its outputs match `dlmc run`'s, then times PyTorch
-   and ONNX Runtime (the PyTorch model exported to ONNX), with the same thread
-   count for all three;
-3. it prints medians and the ratios dlmc / peer (below 1 means dlmc is faster).
+   same inputs, checks that its outputs match `dlmc run`'s on both backends,
+   then times PyTorch and ONNX Runtime (the PyTorch model exported to ONNX),
+   with the same thread count for all;
+3. it prints medians and the ratios JIT / best peer (below 1: dlmc is faster).
 
 The machines are shared and noisy, so only ratios measured in the same run
 mean anything. Nothing here is needed to build or test dlmc.
@@ -160,9 +162,17 @@ def main():
     run(["swift", "build", "-c", "release", "--product", "runtime-bench"])
     run(["swift", "build", "-c", "release", "--product", "dlmc"])
     dlmc = os.path.join(ROOT, ".build", "release", "dlmc")
-    ours = json.loads(run([os.path.join(ROOT, ".build", "release", "runtime-bench"), "--json",
-                           "--iterations", str(args.iterations)], env=env).strip().splitlines()[-1])
-    ours = {(row["model"], row["batch"]): row["median_ms"] for row in ours}
+    bench = os.path.join(ROOT, ".build", "release", "runtime-bench")
+
+    def ours(backend, extra_env):
+        rows = json.loads(run([bench, "--json", "--backend", backend, "--iterations", str(args.iterations)],
+                              env=dict(env, **extra_env)).strip().splitlines()[-1])
+        return {(row["model"], row["batch"]): row for row in rows}
+
+    interp = ours("interp", {})
+    with tempfile.TemporaryDirectory() as cache:
+        cold = ours("jit", {"DLMC_CACHE_DIR": cache})
+        jit = ours("jit", {"DLMC_CACHE_DIR": cache})
 
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -175,11 +185,15 @@ def main():
                 # Correctness first: PyTorch must reproduce dlmc's outputs on these weights and inputs.
                 x_path, out_path = os.path.join(scratch, "x.npy"), os.path.join(scratch, "out.npy")
                 np.save(x_path, x)
-                run([dlmc, "run", path, "--weights", weights_path, "--input", f"{input_name}={x_path}", "--output", out_path], env=env)
                 with torch.no_grad():
                     expected = model(torch.from_numpy(x)).numpy()
-                error = float(np.max(np.abs(np.load(out_path) - expected)))
-                assert error < 1e-3, f"{name} b{batch}: dlmc and PyTorch differ by {error}"
+                error = 0.0
+                for backend in ("jit", "interp"):
+                    run([dlmc, "run", path, "--backend", backend, "--weights", weights_path, "--input", f"{input_name}={x_path}",
+                         "--output", out_path], env=env)
+                    difference = float(np.max(np.abs(np.load(out_path) - expected)))
+                    assert difference < 1e-3, f"{name} b{batch}: dlmc ({backend}) and PyTorch differ by {difference}"
+                    error = max(error, difference)
 
                 with torch.no_grad():
                     torch_ms = median_ms(lambda: model(torch.from_numpy(x)), args.iterations)
@@ -191,7 +205,9 @@ def main():
                 session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
                 feed = {session.get_inputs()[0].name: x}
                 ort_ms = median_ms(lambda: session.run(None, feed), args.iterations)
-                rows.append((name, batch, ours[(name, batch)], ort_ms, torch_ms, error))
+                key = (name, batch)
+                rows.append((name, batch, jit[key]["median_ms"], interp[key]["median_ms"], ort_ms, torch_ms, error,
+                             cold[key]["compile_ms"], jit[key]["compile_ms"]))
 
     # sgemm through dlmc's GEMM path against NumPy's matmul, same sizes, same run.
     sgemm = json.loads(run([os.path.join(ROOT, ".build", "release", "runtime-bench"), "--json", "--sgemm", "--only", "none"],
@@ -205,10 +221,13 @@ def main():
         numpy_gflops = 2 * m * n * k / (numpy_ms * 1e6)
         print(f"{f'{m}×{n}×{k}':>20} {row['gflops']:12.1f} {numpy_gflops:13.1f} {row['gflops'] / numpy_gflops:11.2f}")
     print()
-    print(f"threads {args.threads}; median ms; ratio = dlmc / peer (below 1: dlmc faster)")
-    print(f"{'model':6} {'batch':>5} {'dlmc':>9} {'ORT':>9} {'torch':>9} {'/ORT':>7} {'/torch':>7} {'max |diff|':>11}")
-    for name, batch, mine, ort_ms, torch_ms, error in rows:
-        print(f"{name:6} {batch:5d} {mine:9.3f} {ort_ms:9.3f} {torch_ms:9.3f} {mine / ort_ms:7.2f} {mine / torch_ms:7.2f} {error:11.2e}")
+    print(f"threads {args.threads}; median ms; JIT/best = JIT / fastest peer (below 1: dlmc faster); compile ms cold / cached")
+    print(f"{'model':6} {'batch':>5} {'JIT':>9} {'interp':>9} {'ORT':>9} {'torch':>9} {'JIT/best':>9} {'interp/ORT':>11} "
+          f"{'compile':>15} {'max |diff|':>11}")
+    for name, batch, mine, interpreted, ort_ms, torch_ms, error, cold_ms, cached_ms in rows:
+        compile_text = f"{cold_ms:.0f} / {cached_ms:.1f}"
+        print(f"{name:6} {batch:5d} {mine:9.3f} {interpreted:9.3f} {ort_ms:9.3f} {torch_ms:9.3f} {mine / min(ort_ms, torch_ms):9.2f} "
+              f"{interpreted / ort_ms:11.2f} {compile_text:>15} {error:11.2e}")
 
 
 if __name__ == "__main__":
