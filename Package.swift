@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Fixtures"]),
         .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DLMCodegenTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen", "DLMTestSupport"]),
-        .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "dlmc"]),
+        .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "dlmc"]),
     ],
     swiftLanguageModes: [.v6]
 )

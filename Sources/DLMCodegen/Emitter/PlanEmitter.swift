@@ -258,7 +258,10 @@ final class PlanEmitter {
             [(true, { arena, slots in try self.emitElemental(epilogue, output: output, dtype: outputType.dtype, arena, slots) })]
         } ?? []
         guard let head else { return finish }
-        if head.op == .conv2d { return [nil] + finish }
+        if head.op == .conv2d {
+            if let direct = try? directConvolution(node, group: group, head: head, outer: outer, root: root) { return [(true, direct)] }
+            return [nil] + finish
+        }
         guard let a = outer[head.operands[0]], let bOperand = outer[head.operands[1]] else {
             throw Unsupported("matmul of values computed inside the group")
         }

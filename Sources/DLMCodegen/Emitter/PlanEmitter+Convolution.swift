@@ -1,0 +1,100 @@
+import CLLVM
+import DLMGraph
+
+/// Convolutions with a shallow receptive field (kh·kw·C up to
+/// `directDepth`, like a first layer on one-channel images) as direct loops:
+/// per output pixel, a vectorised loop over the filters accumulates the
+/// unrolled receptive field in registers, and the group's epilogue (bias,
+/// activation) is applied before the single store. OpenBLAS handles such
+/// thin GEMMs poorly and im2col would copy the input kh·kw times; deeper
+/// convolutions keep the interpreter's im2col + OpenBLAS path.
+extension PlanEmitter {
+    /// The largest receptive field compiled directly.
+    static let directDepth = 64
+
+    /// A kernel for a conv group computed directly, or `nil` when the convolution is too deep.
+    func directConvolution(_ node: Node, group: Graph, head: Node, outer: [ValueID: ValueID], root: ValueID) throws
+        -> (LLVMValueRef?, LLVMValueRef?) throws -> Void
+    {
+        let graph = layout.graph
+        guard let input = outer[head.operands[0]], let filter = outer[head.operands[1]],
+              graph.type(of: input).dtype == .f32, graph.type(of: filter).dtype == .f32 else {
+            throw Unsupported("a convolution of values computed inside the group")
+        }
+        guard case .ints(let strides)? = head.attributes["strides"], strides.count == 2,
+              case .ints(let padding)? = head.attributes["padding"], padding.count == 4 else { throw Unsupported("conv2d attributes") }
+        var dilations = [1, 1]
+        if case .ints(let d)? = head.attributes["dilations"], d.count == 2 { dilations = d }
+        let x = try concreteShape(graph, input), w = try concreteShape(graph, filter)
+        let output = node.results[0]
+        let out = try concreteShape(graph, output)
+        let (height, width, channels) = (x[1], x[2], x[3])
+        let (kh, kw, filters) = (w[0], w[1], w[3])
+        guard kh * kw * channels <= Self.directDepth else { throw Unsupported("a deep convolution") }
+        let padded = padding.contains { $0 != 0 }
+        let headValue = head.results[0]
+        // The epilogue reads the convolution's value from a register.
+        let epilogue = try ElementalBody(
+            root: root, in: group, shape: out, bindings: layout.bindings,
+            leaf: { value in
+                if value == headValue { return .register(0) }
+                return outer[value].flatMap { self.location(of: $0) }
+            },
+            shapeOf: { try self.concreteShape(group, $0) }, constants: constantLocation)
+        let dtype = graph.type(of: output).dtype
+        return { arena, slots in
+            let m = self.module
+            let b = m.builder
+            let source = self.address(of: self.location(of: input), arena, slots)
+            let weights = self.address(of: self.location(of: filter), arena, slots)
+            let target = self.address(of: self.location(of: output), arena, slots)
+            let bases = epilogue.accesses.map { self.address(of: $0.location, arena, slots) }
+            let loops = LoopNest(module: m, function: self.currentFunction)
+            let pixels = out[0] * out[1] * out[2]
+            self.kernelWork = pixels * filters * kh * kw * channels
+            try loops.outerLoop(pixels, "pixel", range: self.takeSplit(pixels)) { pixel in
+                let ox = LLVMBuildURem(b, pixel, m.int64(out[2]), "")
+                let rest = LLVMBuildUDiv(b, pixel, m.int64(out[2]), "")
+                let oy = LLVMBuildURem(b, rest, m.int64(out[1]), "")
+                let n = LLVMBuildUDiv(b, rest, m.int64(out[1]), "")
+                // The receptive field's input elements (a safe address and a zero for cells in the padding).
+                var taps: [(address: LLVMValueRef?, inside: LLVMValueRef?, weightRow: Int)] = []
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        let iy = LLVMBuildAdd(b, LLVMBuildMul(b, oy, m.int64(strides[0]), ""), m.int64(ky * dilations[0] - padding[0]), "")
+                        let ix = LLVMBuildAdd(b, LLVMBuildMul(b, ox, m.int64(strides[1]), ""), m.int64(kx * dilations[1] - padding[2]), "")
+                        var inside: LLVMValueRef?
+                        var (cy, cx) = (iy, ix)
+                        if padded {
+                            inside = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, m.int64(height), ""),
+                                                  LLVMBuildICmp(b, LLVMIntULT, ix, m.int64(width), ""), "")
+                            cy = LLVMBuildSelect(b, inside, iy, m.int64(0), "")
+                            cx = LLVMBuildSelect(b, inside, ix, m.int64(0), "")
+                        }
+                        let base = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, m.int64(height), ""), cy, ""),
+                                                                                m.int64(width), ""), cx, ""), m.int64(channels), "")
+                        for c in 0..<channels {
+                            let value = self.scalar.load(.f32, source, LLVMBuildAdd(b, base, m.int64(c), ""))
+                            taps.append((value, inside, (ky * kw + kx) * channels + c))
+                        }
+                    }
+                }
+                let values = taps.map { tap in tap.inside.map { LLVMBuildSelect(b, $0, tap.address, m.real(0, m.f32), "") } ?? tap.address }
+                let indices = [n, oy, ox]
+                try loops.loop(filters, "f") { f in
+                    var sum = m.real(0, m.f32)
+                    for (tap, value) in zip(taps, values) {
+                        let weight = self.scalar.load(.f32, weights, LLVMBuildAdd(b, m.int64(tap.weightRow * filters), f, ""))
+                        sum = LLVMBuildFAdd(b, sum, LLVMBuildFMul(b, value, weight, ""), "")
+                    }
+                    let full = indices + [f]
+                    let result = try self.element(of: epilogue, bases: bases, registers: [0: sum]) { a in
+                        loops.linear(full, epilogue.accesses[a].strides, offset: epilogue.accesses[a].offset)
+                    }
+                    let at = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, pixel, m.int64(filters), ""), f, "")
+                    self.scalar.store(result, dtype, target, at)
+                }
+            }
+        }
+    }
+}
