@@ -195,6 +195,10 @@ final class PlanEmitter {
             parts = [part(false) { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }]
         } else if node.op == .pool2d {
             parts = [part(true, try poolKernel(node))]
+        } else if node.op == .reduce {
+            parts = [part(true, try reduceKernel(node))]
+        } else if node.op == .argmax {
+            parts = [part(true, try argmaxKernel(node))]
         } else if node.op == .gather {
             parts = [part(false) { arena, slots in try self.emitGather(node, arena, slots) }]
         } else if node.op == .concat {

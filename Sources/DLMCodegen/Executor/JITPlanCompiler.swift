@@ -39,7 +39,7 @@ final class JITPlanCompiler: PlanCompiler {
     /// Called with a note per compiled plan (for `--verbose`).
     var log: ((String) -> Void)?
 
-    init(target: HostTarget, pipeline: String = "default<O3>", strict: Bool, cache: CompileCache? = CompileCache.fromEnvironment()) throws {
+    init(target: HostTarget, pipeline: String = OptimizationPipeline.current, strict: Bool, cache: CompileCache? = CompileCache.fromEnvironment()) throws {
         self.target = target
         self.cache = cache
         self.pipeline = pipeline

@@ -12,7 +12,8 @@ public enum LLVMInspection {
     }
 
     /// The text of the plan of `graph` (already optimised by the graph passes) at `bindings`.
-    public static func render(_ graph: Graph, bindings: [String: Int], stage: Stage, pipeline: String = "default<O3>") throws -> String {
+    public static func render(_ graph: Graph, bindings: [String: Int], stage: Stage, pipeline: String? = nil) throws -> String {
+        let pipeline = pipeline ?? OptimizationPipeline.current
         let layout = try GraphRunner(graph: graph).planLayout(bindings: bindings)
         let target = try HostTarget.current()
         let machine = try target.makeTargetMachine()

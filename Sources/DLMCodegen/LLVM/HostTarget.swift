@@ -1,4 +1,5 @@
 import CLLVM
+import Foundation
 
 /// The machine dlmc runs on, as LLVM sees it: triple, CPU name and feature
 /// string (so code uses AVX-512 where the host has it, whatever the CPU).
@@ -41,6 +42,14 @@ public struct HostTarget: Sendable, Hashable {
             throw LLVMError("LLVM could not create a target machine for \(triple) (\(cpu))")
         }
         return machine
+    }
+}
+
+/// LLVM's optimisation pipeline for plans: `default<O3>`, or `DLMC_LLVM_PIPELINE`
+/// (any new-pass-manager pipeline text, e.g. `default<O2>`) to experiment.
+enum OptimizationPipeline {
+    static var current: String {
+        ProcessInfo.processInfo.environment["DLMC_LLVM_PIPELINE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default<O3>"
     }
 }
 
