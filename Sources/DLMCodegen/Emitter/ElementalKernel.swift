@@ -135,6 +135,21 @@ final class ElementalBody {
         }
     }
 
+    /// The access the root is, when the body only moves elements (broadcast,
+    /// transpose, slice, no arithmetic): such a kernel copies the stored bits,
+    /// so 64-bit integers are not rounded through a double.
+    var movedAccess: Int? {
+        var value = root
+        while let term = terms[value] {
+            switch term {
+            case .load(let access): return dtypes[value] == accesses[access].dtype ? access : nil
+            case .op(let node, let operands) where !node.op.isElementwise && operands.count == 1: value = operands[0]
+            default: return nil
+            }
+        }
+        return nil
+    }
+
     private func access(_ location: ValueLocation, _ dtype: DType, _ valueShape: [Int], _ map: [AxisMap]) -> Int {
         var strides = [Int](repeating: 0, count: shape.count)
         var offset = 0

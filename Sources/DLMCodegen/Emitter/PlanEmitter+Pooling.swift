@@ -25,7 +25,8 @@ extension PlanEmitter {
             let m = self.module
             let b = m.builder
             let type = self.scalar.representation(dtype)
-            let identity = m.real(isMax ? -.infinity : 0, type)
+            // -0 is the additive identity that keeps a sum of negative zeros negative, as the interpreter's copy of the first cell does.
+            let identity = m.real(isMax ? -.infinity : -0.0, type)
             let source = self.address(of: self.location(of: node.operands[0]), arena, slots)
             let target = self.address(of: self.location(of: node.results[0]), arena, slots)
             let loops = LoopNest(module: m, function: self.currentFunction)

@@ -7,24 +7,24 @@ import DLMRuntime
 ///
 ///     i32 @<entry>(i8* arena, i8** slots, i8* context, i32 (i8*, i64, i32)* callback)
 ///
-/// `slots` holds the addresses of the graph's inputs then its parameters.
-/// Each node becomes one or more kernel functions
-/// `i32 (i8* arena, i8** slots, i64 begin, i64 end)` the entry calls in order
-/// (O3 inlines them). A kernel whose outer loop can be split runs iterations
-/// `begin..<end` of it; big ones go through `dlmc_parallel_for` (resolved
-/// to `ParallelRuntime` when the JIT links), which splits them over the
-/// executor's threads. A kernel returns non-zero when its
-/// inputs are bad (a gather index out of range): the entry then runs that
-/// node again through `callback`, so the interpreter reports the error in its
-/// own words (or, for a scan body, returns the status to the scan). A node
-/// the emitter cannot lower becomes a call of `callback`
-/// (`mode` 0: run node `i` on the interpreter; 1: run only the GEMM or
-/// convolution heading group `i`, before its compiled epilogue). A non-zero
-/// status from a callback is returned at once.
+/// `slots` holds the addresses of the graph's inputs, then its parameters,
+/// then scratch memory the compiled plan owns (`scratchBytes` of it: the
+/// arenas, step slices and carries of scans whose bodies compile completely
+/// and run as native time loops).
 ///
-/// The slot after the parameters holds scratch memory the compiled plan owns
-/// (`scratchBytes` of it): the arenas, step slices and carries of scans whose
-/// bodies compile completely, which then run as native loops.
+/// Each node becomes one or more kernel functions
+/// `i32 (i8* arena, i8** slots, i64 begin, i64 end)`, called in order by the
+/// entry (O3 inlines them). A splittable kernel runs iterations `begin..<end`
+/// of its outermost loop; big ones are called through `dlmc_parallel_for`
+/// (`ParallelRuntime`, linked by the JIT), which splits them over threads.
+///
+/// A node the emitter does not lower becomes a call of `callback` (mode 0:
+/// run node `i` on the interpreter; mode 1: run only the convolution heading
+/// group `i`, before the group's compiled epilogue). A kernel returns
+/// non-zero when its inputs are bad (a gather index out of range); the entry
+/// then runs that node again through `callback`, so the interpreter reports
+/// the error in its own words (a scan body, which has no callback, returns
+/// the status to its scan). A non-zero status from a callback is returned.
 final class PlanEmitter {
     /// How each node was compiled, for `--verbose` and tests.
     enum NodeLowering: Equatable {
@@ -282,11 +282,19 @@ final class PlanEmitter {
         let bases = body.accesses.map { address(of: $0.location, arena, slots) }
         let outputBase = address(of: location(of: output), arena, slots)
         let loops = LoopNest(module: module, function: currentFunction)
+        let moved = body.movedAccess
         try loops.loops(shape, "i", outerRange: takeSplit(shape.first)) { indices in
+            let target = loops.linear(indices, outputStrides, offset: outputOffset)
+            if let moved, body.accesses[moved].dtype == dtype {
+                let storage = scalar.storage(dtype)
+                let source = loops.linear(indices, accessStrides[moved], offset: body.accesses[moved].offset)
+                module.store(module.load(storage, bases[moved], source), storage, outputBase, target)
+                return
+            }
             let value = try element(of: body, bases: bases) { a in
                 loops.linear(indices, accessStrides[a], offset: body.accesses[a].offset)
             }
-            scalar.store(value, dtype, outputBase, loops.linear(indices, outputStrides, offset: outputOffset))
+            scalar.store(value, dtype, outputBase, target)
         }
     }
 

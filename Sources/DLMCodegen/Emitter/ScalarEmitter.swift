@@ -16,6 +16,17 @@ struct ScalarEmitter {
 
     func representation(_ dtype: DType) -> LLVMTypeRef { dtype == .f32 ? module.f32 : module.f64 }
 
+    /// The type an element of `dtype` is stored as.
+    func storage(_ dtype: DType) -> LLVMTypeRef {
+        switch dtype {
+        case .f32: module.f32
+        case .f64: module.f64
+        case .i32: module.i32
+        case .i64: module.i64
+        case .bool, .u8: module.i8
+        }
+    }
+
     // MARK: Memory
 
     /// Loads element `index` of a `dtype` buffer into its representation.

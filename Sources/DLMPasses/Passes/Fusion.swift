@@ -56,8 +56,14 @@ public struct Fusion: GraphPass {
             return i
         }
         var hasHead = [Bool](repeating: false, count: nodes.count)
+        // The dtype of a group's head: the head writes into the group's output
+        // buffer, so every op that becomes the group's root must keep it.
+        var headType = [DType?](repeating: nil, count: nodes.count)
         let roles = nodes.map { Self.role(of: $0, in: graph) }
-        for index in nodes.indices { hasHead[index] = roles[index] == .head }
+        for index in nodes.indices where roles[index] == .head {
+            hasHead[index] = true
+            headType[index] = nodes[index].results.first.map { graph.type(of: $0).dtype }
+        }
 
         // Walk consumers in order; pull in single-use producers.
         for (index, node) in nodes.enumerated() where roles[index] == .elementwise {
@@ -65,6 +71,8 @@ public struct Fusion: GraphPass {
                 guard let p = producerIndex[operand], uses[operand] == 1, nodes[p].results.count == 1 else { continue }
                 let groupOfConsumer = find(index), groupOfProducer = find(p)
                 guard groupOfConsumer != groupOfProducer else { continue }
+                let groupHeadType = headType[groupOfConsumer] ?? headType[groupOfProducer]
+                if let groupHeadType, graph.type(of: node.results[0]).dtype != groupHeadType { continue }
                 switch roles[p] {
                 case .elementwise, .broadcastLoad, .splatConstant:
                     // A producer group joins only if it brings no second head.
@@ -79,6 +87,7 @@ public struct Fusion: GraphPass {
                 let merged = hasHead[groupOfConsumer] || hasHead[groupOfProducer]
                 parent[groupOfProducer] = groupOfConsumer
                 hasHead[groupOfConsumer] = merged
+                headType[groupOfConsumer] = groupHeadType
             }
         }
 

@@ -70,6 +70,21 @@ struct FusedKernel {
                body.type(of: node.results[0]).shape != outputShape { return nil }
         }
         guard let root = expressions[outputValue] else { return nil }
+        // One program divides one way: integer division (truncating) exactly when its first
+        // non-bool input is an integer and it does not run in float32. A group whose `div`
+        // nodes need the other kind runs op by op instead.
+        let slotTypes = slots.map { slot -> DType in
+            switch slot {
+            case .head: head.map { body.type(of: $0.results[0]).dtype } ?? .f32
+            case .input(let i): body.type(of: body.inputs[i]).dtype
+            }
+        }
+        let single = slotTypes.allSatisfy { $0 == .f32 || $0 == .bool } && [.f32, .bool].contains(body.type(of: outputValue).dtype)
+        let programDividesIntegers = !single && (slotTypes.first { $0 != .bool }?.isInteger ?? false)
+        for node in body.nodes where node.op == .div {
+            let nodeDividesIntegers = node.operands.map { body.type(of: $0).dtype }.first { $0 != .bool }?.isInteger ?? false
+            if nodeDividesIntegers != programDividesIntegers { return nil }
+        }
         let headOperands = head?.operands.compactMap { body.inputs.firstIndex(of: $0) } ?? []
         guard headOperands.count == (head?.operands.count ?? 0) else { return nil }
         self.headOperands = headOperands

@@ -32,6 +32,7 @@ struct MemoryPlan {
         var free: [(offset: Int, size: Int)] = []   // sorted by offset, coalesced
         var end = 0
         var placed: [ValueID: (offset: Int, size: Int)] = [:]
+        var exactBytes: [ValueID: Int] = [:]
         var offsets: [[Int]] = []
         var naive = 0
 
@@ -77,11 +78,13 @@ struct MemoryPlan {
 
         for (index, node) in graph.nodes.enumerated() {
             var nodeOffsets: [Int] = []
-            // An operand that dies here, of exactly the result's size, can be written over.
+            // An operand that dies here, of exactly the result's size, can be written over. Exactly:
+            // same element count and width, so each element overwrites only itself (a result
+            // of wider elements in a block of the same rounded size would clobber unread input).
             var reusable: (ValueID, (offset: Int, size: Int))?
             if inPlace.contains(index), node.results.count == 1 {
                 for operand in node.operands where lastUse[operand] == index {
-                    if let block = placed[operand], block.size == Self.aligned(sizes[index][0]),
+                    if let block = placed[operand], exactBytes[operand] == sizes[index][0],
                        node.operands.filter({ $0 == operand }).count == 1 {
                         reusable = (operand, block)
                         break
@@ -89,6 +92,7 @@ struct MemoryPlan {
                 }
             }
             for (position, result) in node.results.enumerated() {
+                exactBytes[result] = sizes[index][position]
                 let size = Self.aligned(sizes[index][position])
                 naive += size
                 if let offset = pinnedOffsets[result] {
