@@ -14,7 +14,7 @@ import DLMRuntime
 ///
 /// Each node becomes one or more kernel functions
 /// `i32 (i8* arena, i8** slots, i64 begin, i64 end)`, called in order by the
-/// entry (O3 inlines them). A splittable kernel runs iterations `begin..<end`
+/// entry (LLVM inlines them). A splittable kernel runs iterations `begin..<end`
 /// of its outermost loop; big ones are called through `dlmc_parallel_for`
 /// (`ParallelRuntime`, linked by the JIT), which splits them over threads.
 ///
