@@ -192,7 +192,9 @@ final class PlanEmitter {
             parts = [part(false) { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }]
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
-            parts = [part(false) { arena, slots in try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots) }]
+            parts = [part(GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes)) { arena, slots in
+                try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots)
+            }]
         } else if node.op == .pool2d {
             parts = [part(true, try poolKernel(node))]
         } else if node.op == .reduce {
@@ -270,7 +272,8 @@ final class PlanEmitter {
             throw Unsupported("matmul of values computed inside the group")
         }
         let gemm = try GEMMEmitter.Operands(graph: group, node: head, shapeOf: { try self.concreteShape(group, $0) })
-        return [(false, { arena, slots in try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots) })] + finish
+        return [(GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes),
+                 { arena, slots in try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots) })] + finish
     }
 
     /// Evaluates `body` at every index of its shape and stores into `output`
@@ -406,8 +409,15 @@ final class PlanEmitter {
     func emitGEMM(_ gemm: GEMMEmitter.Operands, a: ValueID, b bValue: ValueID, output: ValueID,
                           _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
         let emitter = GEMMEmitter(module: module, scalar: scalar, function: currentFunction)
-        try emitter.emit(gemm, a: address(of: location(of: a), arena, slots), b: address(of: location(of: bValue), arena, slots),
-                         c: address(of: location(of: output), arena, slots))
+        let (aAddress, bAddress, cAddress) = (address(of: location(of: a), arena, slots), address(of: location(of: bValue), arena, slots),
+                                              address(of: location(of: output), arena, slots))
+        if GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes) {
+            let range = takeSplit(GEMMEmitter.rowBlocks(gemm))
+            kernelWork = gemm.m * gemm.n * gemm.k
+            emitter.emitMicroKernel(gemm, a: aAddress, b: bAddress, c: cAddress, range: range)
+            return
+        }
+        try emitter.emit(gemm, a: aAddress, b: bAddress, c: cAddress)
     }
 
     // MARK: Values

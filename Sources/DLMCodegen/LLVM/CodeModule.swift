@@ -10,8 +10,12 @@ final class CodeModule {
     let builder: LLVMBuilderRef
     private let threadSafeContext: LLVMOrcThreadSafeContextRef
     private var ownsModule = true
+    /// Float32 lanes of the host's widest vectors (16 with AVX-512, 8 with AVX, else 4).
+    let vectorLanes: Int
 
     init(name: String, target: HostTarget, machine: LLVMTargetMachineRef) {
+        let features = Set(target.features.split(separator: ","))
+        vectorLanes = features.contains("+avx512f") ? 16 : features.contains("+avx") ? 8 : 4
         threadSafeContext = LLVMOrcCreateNewThreadSafeContext()
         context = LLVMOrcThreadSafeContextGetContext(threadSafeContext)
         module = LLVMModuleCreateWithNameInContext(name, context)
