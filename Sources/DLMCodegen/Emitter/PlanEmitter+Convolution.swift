@@ -61,18 +61,8 @@ extension PlanEmitter {
                 var taps: [(address: LLVMValueRef?, inside: LLVMValueRef?, weightRow: Int)] = []
                 for ky in 0..<kh {
                     for kx in 0..<kw {
-                        let iy = LLVMBuildAdd(b, LLVMBuildMul(b, oy, m.int64(strides[0]), ""), m.int64(ky * dilations[0] - padding[0]), "")
-                        let ix = LLVMBuildAdd(b, LLVMBuildMul(b, ox, m.int64(strides[1]), ""), m.int64(kx * dilations[1] - padding[2]), "")
-                        var inside: LLVMValueRef?
-                        var (cy, cx) = (iy, ix)
-                        if padded {
-                            inside = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, m.int64(height), ""),
-                                                  LLVMBuildICmp(b, LLVMIntULT, ix, m.int64(width), ""), "")
-                            cy = LLVMBuildSelect(b, inside, iy, m.int64(0), "")
-                            cx = LLVMBuildSelect(b, inside, ix, m.int64(0), "")
-                        }
-                        let base = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, m.int64(height), ""), cy, ""),
-                                                                                m.int64(width), ""), cx, ""), m.int64(channels), "")
+                        let (base, inside) = self.windowCell(n: n, y: oy, x: ox, offset: (ky * dilations[0] - padding[0], kx * dilations[1] - padding[2]),
+                                                             strides: strides, input: (height, width, channels), padded: padded)
                         for c in 0..<channels {
                             let value = self.scalar.load(.f32, source, LLVMBuildAdd(b, base, m.int64(c), ""))
                             taps.append((value, inside, (ky * kw + kx) * channels + c))

@@ -8,6 +8,25 @@ import DLMGraph
 /// (padding) contribute nothing and are not counted, as in Keras and the
 /// interpreter; without padding no bounds are checked at all.
 extension PlanEmitter {
+    /// Window cell `offset` (kernel position × dilation − padding) of output pixel (n, y, x) in an
+    /// NHWC input: the index of its first channel, and whether it lies inside the input (`nil`
+    /// without padding). A cell outside gets the index of pixel (n, 0, 0), so reading it is safe.
+    func windowCell(n: LLVMValueRef?, y: LLVMValueRef?, x: LLVMValueRef?, offset: (Int, Int), strides: [Int],
+                    input: (height: Int, width: Int, channels: Int), padded: Bool) -> (base: LLVMValueRef?, inside: LLVMValueRef?) {
+        let m = module
+        var iy = LLVMBuildAdd(b, LLVMBuildMul(b, y, m.int64(strides[0]), ""), m.int64(offset.0), "")
+        var ix = LLVMBuildAdd(b, LLVMBuildMul(b, x, m.int64(strides[1]), ""), m.int64(offset.1), "")
+        var inside: LLVMValueRef?
+        if padded {
+            inside = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, m.int64(input.height), ""),
+                                  LLVMBuildICmp(b, LLVMIntULT, ix, m.int64(input.width), ""), "")
+            iy = LLVMBuildSelect(b, inside, iy, m.int64(0), "")
+            ix = LLVMBuildSelect(b, inside, ix, m.int64(0), "")
+        }
+        let pixel = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, m.int64(input.height), ""), iy, ""), m.int64(input.width), ""), ix, "")
+        return (LLVMBuildMul(b, pixel, m.int64(input.channels), ""), inside)
+    }
+
     func poolKernel(_ node: Node) throws -> (LLVMValueRef?, LLVMValueRef?) throws -> Void {
         let graph = layout.graph
         guard case .string(let kind)? = node.attributes["kind"], kind == "max" || kind == "avg",
@@ -41,22 +60,11 @@ extension PlanEmitter {
                     var count = m.int64(0)
                     for ky in 0..<window[0] {
                         for kx in 0..<window[1] {
-                            let iy = LLVMBuildAdd(b, LLVMBuildMul(b, y, m.int64(strides[0]), ""), m.int64(ky - top), "")
-                            let ix = LLVMBuildAdd(b, LLVMBuildMul(b, x, m.int64(strides[1]), ""), m.int64(kx - left), "")
-                            var inside: LLVMValueRef?
-                            var (cy, cx) = (iy, ix)
-                            if padded {
-                                inside = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, m.int64(height), ""),
-                                                      LLVMBuildICmp(b, LLVMIntULT, ix, m.int64(width), ""), "")
-                                // Read a safe address for cells outside; their value is replaced by the identity.
-                                cy = LLVMBuildSelect(b, inside, iy, m.int64(0), "")
-                                cx = LLVMBuildSelect(b, inside, ix, m.int64(0), "")
-                                count = LLVMBuildAdd(b, count, LLVMBuildZExt(b, inside, m.i64, ""), "")
-                            } else {
-                                count = LLVMBuildAdd(b, count, m.int64(1), "")
-                            }
-                            let pixel = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, m.int64(height), ""), cy, ""), m.int64(width), ""), cx, "")
-                            cells.append((LLVMBuildMul(b, pixel, m.int64(channels), ""), inside))
+                            let cell = self.windowCell(n: n, y: y, x: x, offset: (ky - top, kx - left), strides: strides,
+                                                       input: (height, width, channels), padded: padded)
+                            // Cells outside read a safe address; their value is replaced by the identity.
+                            count = LLVMBuildAdd(b, count, cell.inside.map { LLVMBuildZExt(b, $0, m.i64, "") } ?? m.int64(1), "")
+                            cells.append(cell)
                         }
                     }
                     // The mean over the cells inside the input (nothing to scale for 0 or 1 cell).

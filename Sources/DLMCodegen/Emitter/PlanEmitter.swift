@@ -328,7 +328,7 @@ final class PlanEmitter {
                     result = scalar.load(body.accesses[a].dtype, bases[a], index(a))
                 }
             case .splat(let constant):
-                result = module.real(ScalarConversionValue.convert(constant, to: dtype), scalar.representation(dtype))
+                result = module.real(ScalarExpr.convert(constant, to: dtype), scalar.representation(dtype))
             case .op(let node, let operands):
                 let values = try operands.map(value)
                 if let expression = node.op.scalarDefinition {
@@ -469,18 +469,6 @@ final class PlanEmitter {
         case .global(let name): return LLVMBuildBitCast(b, constantGlobals[name] ?? nil, module.bytePointer, "")
         case .register: return LLVMConstNull(module.bytePointer)
         case nil: return LLVMConstNull(module.bytePointer)
-        }
-    }
-}
-
-/// The interpreter's conversion of a literal to a dtype's value (`ScalarConversion`), for splat constants.
-enum ScalarConversionValue {
-    static func convert(_ value: Double, to dtype: DType) -> Double {
-        switch dtype {
-        case .f64: value
-        case .f32: Double(Float(value))
-        case .bool: value != 0 ? 1 : 0
-        case .i32, .i64, .u8: value.isFinite ? value.rounded(.towardZero) : 0
         }
     }
 }

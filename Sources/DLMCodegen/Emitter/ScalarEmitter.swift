@@ -90,13 +90,7 @@ struct ScalarEmitter {
         case .constant(let value):
             return module.real(value, type)
         case .attribute(let name):
-            let value: Double = switch attributes[name] {
-            case .int(let v): Double(v)
-            case .float(let v): v
-            case .bool(let v): v ? 1 : 0
-            default: .nan
-            }
-            return module.real(value, type)
+            return module.real(attributes[name]?.numericValue ?? .nan, type)
         case .unary(let op, let operand):
             return unary(op, recurse(operand), type)
         case .binary(let op, let lhs, let rhs):
@@ -109,7 +103,7 @@ struct ScalarEmitter {
         }
     }
 
-    /// `ScalarConversion.convert`: what a `dtype` element would hold, still in the compute type.
+    /// `ScalarExpr.convert`: what a `dtype` element would hold, still in the compute type.
     func conform(_ value: LLVMValueRef?, to dtype: DType) -> LLVMValueRef? {
         let type = LLVMTypeOf(value)!
         switch dtype {
@@ -182,12 +176,13 @@ struct ScalarEmitter {
 
     // MARK: float32 exp and tanh (FastMath's algorithms, instruction for instruction)
 
+    private func c(_ value: Float) -> LLVMValueRef? { module.real(Double(value), module.f32) }
+    private func mul(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFMul(b, x, y, "") }
+    private func add(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFAdd(b, x, y, "") }
+    private func sub(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFSub(b, x, y, "") }
+
     private func fastExp(_ value: LLVMValueRef?) -> LLVMValueRef? {
         let f = module.f32
-        func c(_ v: Float) -> LLVMValueRef? { module.real(Double(v), f) }
-        func mul(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFMul(b, x, y, "") }
-        func add(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFAdd(b, x, y, "") }
-        func sub(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFSub(b, x, y, "") }
         let isNaN = LLVMBuildFCmp(b, LLVMRealUNO, value, value, "")
         let low: Float = -103.972_08, high: Float = 88.722_84
         let clampedLow = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, value, c(low), ""), value, c(low), "")
@@ -215,10 +210,6 @@ struct ScalarEmitter {
     }
 
     private func fastTanh(_ value: LLVMValueRef?) -> LLVMValueRef? {
-        let f = module.f32
-        func c(_ v: Float) -> LLVMValueRef? { module.real(Double(v), f) }
-        func mul(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFMul(b, x, y, "") }
-        func add(_ x: LLVMValueRef?, _ y: LLVMValueRef?) -> LLVMValueRef? { LLVMBuildFAdd(b, x, y, "") }
         let magnitude = intrinsic(.fabs, value)
         let z = mul(value, value)
         var p = c(-5.704_988_727_45e-3)

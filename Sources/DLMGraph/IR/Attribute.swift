@@ -40,6 +40,19 @@ public enum Attribute: Hashable, Sendable {
 }
 
 /// The kinds of attribute values, as named in op schemas and messages.
+extension Attribute {
+    /// The attribute as a number for scalar expressions (`$alpha`): ints and
+    /// floats as themselves, bools as 0 or 1, anything else NaN.
+    public var numericValue: Double {
+        switch self {
+        case .int(let value): Double(value)
+        case .float(let value): value
+        case .bool(let value): value ? 1 : 0
+        default: .nan
+        }
+    }
+}
+
 public enum AttributeKind: String, Hashable, Sendable {
     case int, float, bool, string, ints, floats, dims, dtype
 }

@@ -18,12 +18,7 @@ extension ScalarExpr {
         case .constant(let value):
             return value
         case .attribute(let name):
-            switch attributes[name] {
-            case .int(let value): return Double(value)
-            case .float(let value): return value
-            case .bool(let value): return value ? 1 : 0
-            default: return .nan
-            }
+            return attributes[name]?.numericValue ?? .nan
         case .unary(let op, let operand):
             return ScalarExpr.apply(op, operand.evaluateRaw(args: args, attributes: attributes, dtype: dtype))
         case .binary(let op, let lhs, let rhs):
@@ -73,8 +68,9 @@ extension ScalarExpr {
         }
     }
 
-    /// Converts a value to what a `dtype` element holds, in double precision.
-    static func convert(_ value: Double, to dtype: DType) -> Double {
+    /// Converts a value to what a `dtype` element holds, in double precision
+    /// (every backend converts this way).
+    public static func convert(_ value: Double, to dtype: DType) -> Double {
         switch dtype {
         case .f64: return value
         case .f32: return Double(Float(value))

@@ -38,13 +38,7 @@ struct ElementwiseProgram: Sendable {
         case .constant(let value):
             instructions.append(.constant(value))
         case .attribute(let name):
-            let value: Double = switch attributes[name] {
-            case .int(let v): Double(v)
-            case .float(let v): v
-            case .bool(let v): v ? 1 : 0
-            default: .nan
-            }
-            instructions.append(.constant(value))
+            instructions.append(.constant(attributes[name]?.numericValue ?? .nan))
         case .unary(let op, let operand):
             let a = emit(operand, attributes: attributes, loads: &loads)
             instructions.append(.unary(op, a))
@@ -132,7 +126,7 @@ struct ElementwiseProgram: Sendable {
                             for i in 0..<n { out[i] = cp[i] != 0 ? ap[i] : bp[i] }
                         case .cast(let a, let dtype):
                             let ap = registers[a]
-                            for i in 0..<n { out[i] = T(ScalarConversion.convert(ap[i].double, to: dtype)) }
+                            for i in 0..<n { out[i] = T(ScalarExpr.convert(ap[i].double, to: dtype)) }
                         }
                     }
                     store(registers[registerCount - 1], into: output, at: start, count: n)
@@ -170,7 +164,7 @@ struct ElementwiseProgram: Sendable {
                     for i in 0..<m { out[i] = cp[i] != 0 ? ap[i] : bp[i] }
                 case .cast(let a, let dtype):
                     let ap = base + a * Self.chunk
-                    for i in 0..<m { out[i] = Float(ScalarConversion.convert(Double(ap[i]), to: dtype)) }
+                    for i in 0..<m { out[i] = Float(ScalarExpr.convert(Double(ap[i]), to: dtype)) }
                 }
                 last = out
             }
@@ -322,18 +316,6 @@ struct BroadcastIndexer: Sendable {
                 index[axis] = 0
                 axis -= 1
             }
-        }
-    }
-}
-
-/// Converts a double to what an element of `dtype` holds (the semantics of `cast`).
-enum ScalarConversion {
-    static func convert(_ value: Double, to dtype: DType) -> Double {
-        switch dtype {
-        case .f64: value
-        case .f32: Double(Float(value))
-        case .bool: value != 0 ? 1 : 0
-        case .i32, .i64, .u8: value.isFinite ? value.rounded(.towardZero) : 0
         }
     }
 }

@@ -99,12 +99,7 @@ struct FusedKernel {
         case .arg(let i): return operands.indices.contains(i) ? operands[i] : .constant(.nan)
         case .constant: return expression
         case .attribute(let name):
-            switch attributes[name] {
-            case .int(let v)?: return .constant(Double(v))
-            case .float(let v)?: return .constant(v)
-            case .bool(let v)?: return .constant(v ? 1 : 0)
-            default: return .constant(.nan)
-            }
+            return .constant(attributes[name]?.numericValue ?? .nan)
         case .unary(let op, let a): return .unary(op, substitute(a, operands: operands, attributes: attributes))
         case .binary(let op, let a, let b):
             return .binary(op, substitute(a, operands: operands, attributes: attributes), substitute(b, operands: operands, attributes: attributes))

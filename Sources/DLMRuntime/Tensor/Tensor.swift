@@ -122,7 +122,7 @@ public struct Tensor: Sendable, CustomStringConvertible {
         var out = try Tensor(zeros: target, shape: shape)
         out.makeUnique()
         let source = view, destination = out.view
-        for i in 0..<count { destination.store(ScalarConversion.convert(source.load(i), to: target), at: i) }
+        for i in 0..<count { destination.store(ScalarExpr.convert(source.load(i), to: target), at: i) }
         return out
     }
 
