@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "DLMTestSupport", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime"], path: "Tests/DLMTestSupport"),
         .testTarget(name: "DLMSyntaxTests", dependencies: ["DLMSyntax"]),
         .testTarget(name: "DLMGraphTests", dependencies: ["DLMSyntax", "DLMGraph"], exclude: ["Golden", "Diagnostics"]),
-        .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses"], exclude: ["Fixtures"]),
+        .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DLMCodegenTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen", "DLMTestSupport"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "dlmc"]),

@@ -2,6 +2,7 @@ import DLMGraph
 import DLMPasses
 import DLMRuntime
 import DLMSyntax
+import DLMTestSupport
 import Foundation
 import Testing
 
@@ -19,23 +20,6 @@ private func files(_ folder: String, _ suffix: String) -> [String] {
 private func tolerance(_ name: String, _ dtype: DType, overrides: [String: [Double]]) -> (rtol: Double, atol: Double) {
     if let pair = overrides[name], pair.count == 2 { return (pair[0], pair[1]) }
     return dtype == .f64 ? (1e-12, 1e-12) : (1e-5, 1e-6)
-}
-
-/// Parameters by the splitmix-fnv1a-v1 rule the fixture script used.
-func fixtureParameters(of graph: Graph) throws -> [String: Tensor] {
-    var result: [String: Tensor] = [:]
-    for parameter in graph.parameters {
-        let shape = parameter.type.shape.dims.compactMap(\.constantValue)
-        var random = RandomSource(seed: 0, name: parameter.name)
-        let fanIn = shape.count > 1 ? shape.dropLast().reduce(1, *) : 1
-        let unitRange = parameter.name.hasSuffix(".moving_variance") || parameter.name.hasSuffix(".gamma")
-        let values = (0..<shape.reduce(1, *)).map { _ -> Double in
-            let u = 2 * random.unit() - 1
-            return unitRange ? 1 + 0.25 * u : u * 0.5 / Double(fanIn).squareRoot()
-        }
-        result[parameter.name] = try Tensor(dtype: parameter.type.dtype, shape: shape, values: values)
-    }
-    return result
 }
 
 @Suite struct OpFixtureTests {
