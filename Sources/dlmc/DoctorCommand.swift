@@ -14,6 +14,9 @@ extension DLMC {
         @Option(name: .long, help: "Threads to configure (default: DLMC_THREADS or the machine's cores).")
         var threads: Int?
 
+        @Flag(name: .long, help: "Also measure the float32 peak (a compiled loop of vector fused multiply-adds, about a second).")
+        var peak = false
+
         mutating func run() throws {
             let cpu = CPUFeatures.host()
             let pool = threads.map(ThreadPool.init) ?? .default
@@ -31,6 +34,11 @@ extension DLMC {
                 print("LLVM:           \(host.llvmVersion)")
                 print("LLVM target:    \(host.triple), cpu \(host.cpu)")
                 print("LLVM features:  \(host.vectorFeatures.joined(separator: " "))")
+                if peak {
+                    let measured = try MachinePeak.measure(threads: pool.threads)
+                    print(String(format: "f32 peak:       %.0f GFLOPS on 1 thread, %.0f on %ld (%ld-lane FMA, measured)",
+                                 measured.singleThread, measured.allThreads, measured.threads, measured.vectorLanes))
+                }
             } catch {
                 print("LLVM:           unavailable (\(error)); models run on the interpreter")
             }
