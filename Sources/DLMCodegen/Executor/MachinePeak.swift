@@ -10,9 +10,13 @@ import DLMRuntime
 public enum MachinePeak {
     /// Measured GFLOPS: one thread, and `threads` threads at once.
     public struct Measurement: Sendable {
+        /// GFLOPS of one thread.
         public let singleThread: Double
+        /// GFLOPS of `threads` threads running the loop at once.
         public let allThreads: Double
+        /// How many threads `allThreads` used.
         public let threads: Int
+        /// Float32 lanes per vector in the loop (16 with AVX-512).
         public let vectorLanes: Int
     }
 

@@ -9,6 +9,7 @@ public struct LLVMError: Error, CustomStringConvertible, Sendable {
     /// An error with a message.
     public init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 
     /// Consumes an `LLVMErrorRef`: returns normally when it is success, throws its message otherwise.
