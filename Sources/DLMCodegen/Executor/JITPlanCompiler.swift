@@ -48,9 +48,6 @@ final class JITPlanCompiler: PlanCompiler {
         try session.define(ParallelRuntime.symbol, address: ParallelRuntime.address)
     }
 
-    /// Set when a plan failed to compile under `--backend jit`.
-    private(set) var strictFailure: String?
-
     func compile(_ layout: PlanLayout) -> (any CompiledPlan)? {
         let start = DispatchTime.now().uptimeNanoseconds
         do {
@@ -95,7 +92,6 @@ final class JITPlanCompiler: PlanCompiler {
         } catch {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             record(layout, [], seconds: seconds, failure: "\(error)", source: "")
-            if strict { strictFailure = "\(error)" }
             return strict ? FailedPlan(message: "\(error)") : nil
         }
     }
