@@ -169,12 +169,7 @@ final class ElementalBody {
     /// dims merged wherever every access (and the output) walks them as one,
     /// so loops are few and the innermost one is long.
     func collapsed(outputStrides given: [Int]? = nil) -> (shape: [Int], accessStrides: [[Int]], outputStrides: [Int]) {
-        var outputStrides = [Int](repeating: 0, count: shape.count)
-        var running = 1
-        for d in stride(from: shape.count - 1, through: 0, by: -1) {
-            outputStrides[d] = given?[d] ?? running
-            running *= shape[d]
-        }
+        let outputStrides = given ?? rowMajorStrides(shape)
         var dims: [(size: Int, strides: [Int], output: Int)] = []
         for d in shape.indices where shape[d] != 1 {
             dims.append((shape[d], accesses.map { $0.strides[d] }, outputStrides[d]))
@@ -190,4 +185,11 @@ final class ElementalBody {
         }
         return (merged.map(\.size), accesses.indices.map { a in merged.map { $0.strides[a] } }, merged.map(\.output))
     }
+}
+
+/// Element strides of a contiguous row-major tensor of `shape`.
+func rowMajorStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+    return strides
 }

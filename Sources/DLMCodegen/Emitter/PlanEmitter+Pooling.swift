@@ -46,8 +46,7 @@ extension PlanEmitter {
             let type = self.scalar.representation(dtype)
             // -0 is the additive identity that keeps a sum of negative zeros negative, as the interpreter's copy of the first cell does.
             let identity = m.real(isMax ? -.infinity : -0.0, type)
-            let source = self.address(of: self.location(of: node.operands[0]), arena, slots)
-            let target = self.address(of: self.location(of: node.results[0]), arena, slots)
+            let (source, target) = self.operandAndResult(node, arena, slots)
             let loops = LoopNest(module: m, function: self.currentFunction)
             let range = self.takeSplit(output[0] * output[1])
             self.kernelWork = output.reduce(1, *) * window[0] * window[1]

@@ -19,10 +19,8 @@ extension PlanEmitter {
         let outputStrides = rowMajorStrides(keptShape)
         let inType = graph.type(of: node.operands[0]).dtype, outType = graph.type(of: node.results[0]).dtype
         return { arena, slots in
-            let m = self.module
-            let b = m.builder
-            let source = self.address(of: self.location(of: node.operands[0]), arena, slots)
-            let target = self.address(of: self.location(of: node.results[0]), arena, slots)
+            let (m, b) = (self.module, self.module.builder)
+            let (source, target) = self.operandAndResult(node, arena, slots)
             let accumulator = self.entryAlloca(m.f64, "acc")
             let initial: Double = kind == "max" ? -.infinity : kind == "min" ? .infinity : kind == "prod" ? 1 : 0
             let loops = LoopNest(module: m, function: self.currentFunction)
@@ -64,10 +62,8 @@ extension PlanEmitter {
         guard size > 0 else { throw Unsupported("argmax over an empty axis") }
         let inType = graph.type(of: node.operands[0]).dtype, outType = graph.type(of: node.results[0]).dtype
         return { arena, slots in
-            let m = self.module
-            let b = m.builder
-            let source = self.address(of: self.location(of: node.operands[0]), arena, slots)
-            let target = self.address(of: self.location(of: node.results[0]), arena, slots)
+            let (m, b) = (self.module, self.module.builder)
+            let (source, target) = self.operandAndResult(node, arena, slots)
             let best = self.entryAlloca(m.i64, "best"), bestValue = self.entryAlloca(m.f64, "best.value")
             let loops = LoopNest(module: m, function: self.currentFunction)
             self.kernelWork = input.reduce(1, *)
@@ -95,9 +91,8 @@ extension PlanEmitter {
         }
     }
 
-    func rowMajorStrides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        for d in stride(from: shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
-        return strides
+    /// The addresses of a one-operand node's operand and result.
+    func operandAndResult(_ node: Node, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) -> (LLVMValueRef?, LLVMValueRef?) {
+        (address(of: location(of: node.operands[0]), arena, slots), address(of: location(of: node.results[0]), arena, slots))
     }
 }

@@ -73,16 +73,13 @@ extension PlanEmitter {
         entries += node.operands.dropFirst(scan.sequenceCount + scan.carryCount).map { address(of: location(of: $0), arena, slots) }
         entries.append(at(scan.nestedScratch))
         for (position, entry) in entries.enumerated() { module.store(entry, module.bytePointer, table, module.int64(position)) }
-        let bytes = { (value: ValueID, graph: Graph) throws -> Int in try self.concreteShape(graph, value).reduce(1, *) * graph.type(of: value).dtype.byteSize }
         // Initial carries.
         for (position, carry) in scan.carries.enumerated() {
             let initial = node.operands[scan.sequenceCount + position]
-            LLVMBuildMemCpy(b, at(carry), 1, address(of: location(of: initial), arena, slots), 1, module.int64(try bytes(initial, graph)))
+            LLVMBuildMemCpy(b, at(carry), 1, address(of: location(of: initial), arena, slots), 1, module.int64(try byteCount(of: initial, in: graph)))
         }
         let bodyArena = at(scan.bodyArena)
         let null = LLVMConstNull(module.bytePointer)
-        let entryType = module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer),
-                                                         module.bytePointer, module.pointer(to: callbackType)])
         let loops = LoopNest(module: module, function: currentFunction)
         try loops.loop(scan.length, "t") { step in
             let t = scan.reverse ? LLVMBuildSub(b, module.int64(scan.length - 1), step, "") : step
@@ -91,31 +88,31 @@ extension PlanEmitter {
                 let shape = try concreteShape(graph, sequence)
                 let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: sequence).dtype.byteSize
                 let source = address(of: location(of: sequence), arena, slots)
-                try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
+                copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
             }
             let status = module.call(scan.entry, entryType, [bodyArena, table, null, LLVMConstNull(module.pointer(to: callbackType))])
             returnIfFailed(status, in: currentFunction, "step")
             for (position, output) in body.outputs.enumerated() {
                 let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
                 if position < scan.carryCount {
-                    LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try bytes(output, body)))
+                    LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try byteCount(of: output, in: body)))
                 } else {
                     let stacked = node.results[position]
                     let shape = try concreteShape(graph, stacked)
                     let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: stacked).dtype.byteSize
-                    try copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t,
+                    copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t,
                                  stacked: address(of: location(of: stacked), arena, slots), single: result, toStacked: true)
                 }
             }
         }
         for (position, carry) in scan.carries.enumerated() {
             let result = node.results[position]
-            LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(carry), 1, module.int64(try bytes(result, graph)))
+            LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(carry), 1, module.int64(try byteCount(of: result, in: graph)))
         }
     }
 
     /// Copies between a stacked `[B, T, R]` buffer at step `t` and a `[B, R]` one, a row per batch index.
-    private func copyRows(batch: Int, rowBytes: Int, steps: Int, t: LLVMValueRef?, stacked: LLVMValueRef?, single: LLVMValueRef?, toStacked: Bool) throws {
+    private func copyRows(batch: Int, rowBytes: Int, steps: Int, t: LLVMValueRef?, stacked: LLVMValueRef?, single: LLVMValueRef?, toStacked: Bool) {
         guard rowBytes > 0 else { return }
         let loops = LoopNest(module: module, function: currentFunction)
         loops.loop(batch, "row") { row in
@@ -129,5 +126,4 @@ extension PlanEmitter {
             }
         }
     }
-
 }

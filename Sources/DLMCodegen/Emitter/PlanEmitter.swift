@@ -29,7 +29,8 @@ final class PlanEmitter {
     /// How each node was compiled, for `--verbose` and tests.
     enum NodeLowering: Equatable {
         case native
-        case nativeEpilogue(headOnInterpreter: String)
+        /// The group's epilogue compiled, its convolution run by the interpreter.
+        case nativeEpilogue
         case interpreter(reason: String)
         case invariant
     }
@@ -65,6 +66,16 @@ final class PlanEmitter {
         }
     }
 
+    /// A verified module holding `layout`'s plan with its entry named `entry`, and the emitter
+    /// that made it (its lowerings and scratch size). The JIT and `dlmc ir --llvm` both start here.
+    static func build(_ layout: PlanLayout, target: HostTarget, machine: LLVMTargetMachineRef, entry: String) throws -> (CodeModule, PlanEmitter) {
+        let module = CodeModule(name: layout.graph.name, target: target, machine: machine)
+        let emitter = PlanEmitter(module: module, layout: layout)
+        try emitter.emit(entry: entry)
+        try module.verify()
+        return (module, emitter)
+    }
+
     var b: LLVMBuilderRef { module.builder }
     var kernelType: LLVMTypeRef {
         module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer), module.i64, module.i64])
@@ -78,12 +89,17 @@ final class PlanEmitter {
     /// Elements of work below which a split kernel still runs on one thread.
     static let parallelThreshold = 1 << 15
 
-    /// One LLVM function of a node's kernel: `emit` fills it in. When
-    /// `splittable`, its outermost loop takes the function's begin..<end.
+    /// One LLVM function of a node's kernel: `emit` fills it in (given the
+    /// arena and slots). When `splittable`, its outermost loop takes the
+    /// function's begin..<end.
     struct KernelPart {
-        let name: String
         let splittable: Bool
         let emit: (LLVMValueRef?, LLVMValueRef?) throws -> Void
+
+        init(splittable: Bool, _ emit: @escaping (LLVMValueRef?, LLVMValueRef?) throws -> Void) {
+            self.splittable = splittable
+            self.emit = emit
+        }
     }
 
     /// What the entry runs for a node, in order.
@@ -99,12 +115,15 @@ final class PlanEmitter {
     /// Elements the kernel being emitted touches (its output), for the threshold.
     var kernelWork = 0
     var callbackType: LLVMTypeRef { module.functionType(module.i32, [module.bytePointer, module.i64, module.i32]) }
+    /// `i32 (arena, slots, context, callback)`: a plan's entry (and a scan body's).
+    var entryType: LLVMTypeRef {
+        module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer), module.bytePointer,
+                                         module.pointer(to: callbackType)])
+    }
 
     /// Emits every kernel and the entry function named `entry`.
     func emit(entry: String) throws {
         let graph = layout.graph
-        let entryType = module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer),
-                                                         module.bytePointer, module.pointer(to: callbackType)])
         let function = module.function(entry, entryType)
         let (arena, slots, context, callback) = (LLVMGetParam(function, 0), LLVMGetParam(function, 1),
                                                  LLVMGetParam(function, 2), LLVMGetParam(function, 3))
@@ -118,9 +137,8 @@ final class PlanEmitter {
             do {
                 let nodeSteps = try emitKernel(node, index: index)
                 steps += nodeSteps.map { ($0, index) }
-                let head = nodeSteps.contains { if case .interpreter = $0 { true } else { false } }
-                lowerings.append(head ? .nativeEpilogue(headOnInterpreter: node.regions.first?.nodes.first { $0.op == .conv2d }?.op.rawValue ?? "head")
-                                      : .native)
+                let headOnInterpreter = nodeSteps.contains { if case .interpreter = $0 { true } else { false } }
+                lowerings.append(headOnInterpreter ? .nativeEpilogue : .native)
             } catch let unsupported as Unsupported {
                 steps.append((.interpreter(mode: 0), index))
                 lowerings.append(.interpreter(reason: unsupported.reason))
@@ -180,44 +198,41 @@ final class PlanEmitter {
         let result = node.results[0]
         let shape = try concreteShape(graph, result)
         var parts: [KernelPart?] = []
-        func part(_ splittable: Bool, _ emit: @escaping (LLVMValueRef?, LLVMValueRef?) throws -> Void) -> KernelPart {
-            KernelPart(name: "\(prefix)kernel_n\(index)_\(node.op.rawValue)", splittable: splittable, emit: emit)
-        }
         if node.op.isElementwise || [.broadcast, .transpose, .slice, .constant].contains(node.op) {
             let elemental = try ElementalBody(root: result, in: graph, shape: shape, bindings: layout.bindings, leaf: { $0 == result ? nil : self.location(of: $0) },
                                               shapeOf: { try self.concreteShape(graph, $0) }, constants: constantLocation)
-            parts = [part(true) { arena, slots in try self.emitElemental(elemental, output: result, dtype: graph.type(of: result).dtype, arena, slots) }]
+            parts = [KernelPart(splittable: true) { arena, slots in try self.emitElemental(elemental, output: result, dtype: graph.type(of: result).dtype, arena, slots) }]
         } else if node.op == .reshape || node.op == .dropout {
             // Same elements, same order (dropout is the identity here, as in the interpreter).
-            parts = [part(false) { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }]
+            parts = [KernelPart(splittable: false) { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }]
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
-            parts = [part(GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes)) { arena, slots in
+            parts = [KernelPart(splittable: GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes)) { arena, slots in
                 try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots)
             }]
         } else if node.op == .pool2d {
-            parts = [part(true, try poolKernel(node))]
+            parts = [KernelPart(splittable: true, try poolKernel(node))]
         } else if node.op == .reduce {
-            parts = [part(true, try reduceKernel(node))]
+            parts = [KernelPart(splittable: true, try reduceKernel(node))]
         } else if node.op == .argmax {
-            parts = [part(true, try argmaxKernel(node))]
+            parts = [KernelPart(splittable: true, try argmaxKernel(node))]
         } else if node.op == .gather {
-            parts = [part(false) { arena, slots in try self.emitGather(node, arena, slots) }]
+            parts = [KernelPart(splittable: false) { arena, slots in try self.emitGather(node, arena, slots) }]
         } else if node.op == .concat {
-            parts = [part(false) { arena, slots in try self.emitConcat(node, arena, slots) }]
+            parts = [KernelPart(splittable: false) { arena, slots in try self.emitConcat(node, arena, slots) }]
         } else if node.op == .scan {
             let scan = try prepareScan(node, index: index)
-            parts = [part(false) { arena, slots in try self.emitScan(node, scan, arena, slots) }]
+            parts = [KernelPart(splittable: false) { arena, slots in try self.emitScan(node, scan, arena, slots) }]
         } else if node.op == .fused, let group = node.regions.first {
             // nil marks where the interpreter runs the group's convolution.
-            parts = try fusedKernel(node, group: group, shape: shape).map { $0.map { part($0.splittable, $0.emit) } }
+            parts = try fusedKernel(node, group: group, shape: shape)
         } else {
             throw Unsupported("no LLVM lowering for '\(node.op.rawValue)'")
         }
         guard shape.reduce(1, *) > 0 else { throw Unsupported("empty tensor") }
         return try parts.enumerated().map { position, part in
             guard let part else { return .interpreter(mode: 1) }
-            let function = module.function(part.name + (position > 0 ? "_\(position)" : ""), kernelType)
+            let function = module.function("\(prefix)kernel_n\(index)_\(node.op.rawValue)" + (position > 0 ? "_\(position)" : ""), kernelType)
             LLVMSetLinkage(function, LLVMInternalLinkage)
             LLVMPositionBuilderAtEnd(b, module.block("entry", in: function))
             currentFunction = function
@@ -236,10 +251,10 @@ final class PlanEmitter {
     /// A fused group: elementwise bodies compile whole; GEMM groups compile
     /// their matmul and epilogue; convolution groups run the convolution on
     /// the interpreter's im2col + OpenBLAS kernel and compile the epilogue.
-    private func fusedKernel(_ node: Node, group: Graph, shape: [Int]) throws -> [(splittable: Bool, emit: (LLVMValueRef?, LLVMValueRef?) throws -> Void)?] {
+    private func fusedKernel(_ node: Node, group: Graph, shape: [Int]) throws -> [KernelPart?] {
         let graph = layout.graph
         let kind: String = if case .string(let k)? = node.attributes["kind"] { k } else { "" }
-        if kind == "rows" { return [(true, try rowsKernel(node, group: group))] }
+        if kind == "rows" { return [KernelPart(splittable: true, try rowsKernel(node, group: group))] }
         guard node.results.count == 1, group.outputs.count == 1 else { throw Unsupported("group with several results") }
         let output = node.results[0]
         let outputType = graph.type(of: output)
@@ -260,20 +275,21 @@ final class PlanEmitter {
                 return nil
             },
             shapeOf: { try self.concreteShape(group, $0) }, constants: constantLocation)
-        let finish: [(splittable: Bool, emit: (LLVMValueRef?, LLVMValueRef?) throws -> Void)?] = epilogue.map { epilogue in
-            [(true, { arena, slots in try self.emitElemental(epilogue, output: output, dtype: outputType.dtype, arena, slots) })]
+        let finish: [KernelPart?] = epilogue.map { epilogue in
+            [KernelPart(splittable: true) { arena, slots in try self.emitElemental(epilogue, output: output, dtype: outputType.dtype, arena, slots) }]
         } ?? []
         guard let head else { return finish }
         if head.op == .conv2d {
-            if let direct = try? directConvolution(node, group: group, head: head, outer: outer, root: root) { return [(true, direct)] }
+            if let direct = try? directConvolution(node, group: group, head: head, outer: outer, root: root) { return [KernelPart(splittable: true, direct)] }
             return [nil] + finish
         }
         guard let a = outer[head.operands[0]], let bOperand = outer[head.operands[1]] else {
             throw Unsupported("matmul of values computed inside the group")
         }
         let gemm = try GEMMEmitter.Operands(graph: group, node: head, shapeOf: { try self.concreteShape(group, $0) })
-        return [(GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes),
-                 { arena, slots in try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots) })] + finish
+        return [KernelPart(splittable: GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes)) { arena, slots in
+            try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots)
+        }] + finish
     }
 
     /// Evaluates `body` at every index of its shape and stores into `output`
@@ -384,8 +400,7 @@ final class PlanEmitter {
         guard case .int(let axis)? = node.attributes["axis"] else { throw Unsupported("concat without an axis") }
         let output = node.results[0]
         let outputShape = try concreteShape(graph, output)
-        var strides = [Int](repeating: 1, count: outputShape.count)
-        for d in stride(from: outputShape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * outputShape[d + 1] }
+        let strides = rowMajorStrides(outputShape)
         var start = 0
         for operand in node.operands {
             let shape = try concreteShape(graph, operand)
@@ -428,6 +443,11 @@ final class PlanEmitter {
         } catch {
             throw Unsupported("size of \(value) cannot be computed: \(error)")
         }
+    }
+
+    /// Bytes of a value of `graph` at this plan's sizes.
+    func byteCount(of value: ValueID, in graph: Graph) throws -> Int {
+        try concreteShape(graph, value).reduce(1, *) * graph.type(of: value).dtype.byteSize
     }
 
     /// Where a plan-level value lives.

@@ -50,7 +50,7 @@ struct ScalarEmitter {
             module.store(LLVMBuildZExt(b, nonzero, module.i8, ""), module.i8, base, index)
         case .i32, .i64, .u8:
             // Toward zero, clamped, NaN and infinities to 0: never undefined behaviour.
-            let clamped = minimum(maximum(LLVMBuildCall2Intrinsic(.trunc, value), module.real(-9.2e18, module.f64)),
+            let clamped = minimum(maximum(intrinsic(.trunc, value), module.real(-9.2e18, module.f64)),
                                   module.real(9.2e18, module.f64))
             let finite = LLVMBuildFCmp(b, LLVMRealOLT, intrinsic(.fabs, value), module.real(.infinity, module.f64), "")
             let integer = LLVMBuildFPToSI(b, LLVMBuildSelect(b, finite, clamped, module.real(0, module.f64), ""), module.i64, "")
@@ -112,7 +112,7 @@ struct ScalarEmitter {
         case .bool: return boolean(LLVMBuildFCmp(b, LLVMRealUNE, value, module.real(0, type), ""), type)
         case .i32, .i64, .u8:
             let finite = LLVMBuildFCmp(b, LLVMRealOLT, intrinsic(.fabs, value), module.real(.infinity, type), "")
-            return LLVMBuildSelect(b, finite, LLVMBuildCall2Intrinsic(.trunc, value), module.real(0, type), "")
+            return LLVMBuildSelect(b, finite, intrinsic(.trunc, value), module.real(0, type), "")
         }
     }
 
@@ -143,7 +143,7 @@ struct ScalarEmitter {
             let quotient = LLVMBuildFDiv(b, x, y, "")
             guard integer else { return quotient }
             let zero = LLVMBuildFCmp(b, LLVMRealOEQ, y, module.real(0, type), "")
-            return LLVMBuildSelect(b, zero, module.real(0, type), LLVMBuildCall2Intrinsic(.trunc, quotient), "")
+            return LLVMBuildSelect(b, zero, module.real(0, type), intrinsic(.trunc, quotient), "")
         case .pow:
             // In double precision, as the interpreter does for every type.
             return convert(libm2("pow", convert(x, to: module.f64), convert(y, to: module.f64)), to: type)
@@ -235,8 +235,6 @@ struct ScalarEmitter {
         let signature = module.functionType(type, [type])
         return module.call(module.function("llvm.\(which.rawValue).\(suffix)", signature), signature, [x])
     }
-
-    private func LLVMBuildCall2Intrinsic(_ which: Intrinsic, _ x: LLVMValueRef?) -> LLVMValueRef? { intrinsic(which, x) }
 
     /// A one-argument libm function of the value's type.
     private func libm(_ name: String, _ x: LLVMValueRef?) -> LLVMValueRef? {

@@ -53,10 +53,7 @@ final class JITPlanCompiler: PlanCompiler {
         do {
             let machine = try target.makeTargetMachine()
             defer { LLVMDisposeTargetMachine(machine) }
-            let module = CodeModule(name: layout.graph.name, target: target, machine: machine)
-            let emitter = PlanEmitter(module: module, layout: layout)
-            try emitter.emit(entry: "dlmc_plan")
-            try module.verify()
+            let (module, emitter) = try PlanEmitter.build(layout, target: target, machine: machine, entry: "dlmc_plan")
             // Identical plans share code: within this session by key, across runs through the disk cache.
             let key = CompileCache.key([module.text, pipeline, target.triple, target.cpu, target.features, target.llvmVersion,
                                         Self.codegenVersion])
@@ -98,10 +95,14 @@ final class JITPlanCompiler: PlanCompiler {
 
     private func record(_ layout: PlanLayout, _ lowerings: [PlanEmitter.NodeLowering], seconds: Double, failure: String?, source: String) {
         var interpreted: [(Int, String, String)] = []
+        var headsOnInterpreter: [Int] = []
         var native = 0
         for (index, lowering) in lowerings.enumerated() {
             switch lowering {
-            case .native, .nativeEpilogue: native += 1
+            case .native: native += 1
+            case .nativeEpilogue:
+                native += 1
+                headsOnInterpreter.append(index)
             case .interpreter(let reason): interpreted.append((index, layout.graph.nodes[index].op.rawValue, reason))
             case .invariant: break
             }
@@ -118,6 +119,7 @@ final class JITPlanCompiler: PlanCompiler {
         log(String(format: "jit: @%@ [%@] %@ in %.1f ms: %ld nodes native, %ld on the interpreter",
                    layout.graph.name, sizes, source, seconds * 1e3, native, interpreted.count))
         for (node, op, reason) in interpreted { log("jit:   node \(node) (\(op)) runs on the interpreter: \(reason)") }
+        for node in headsOnInterpreter { log("jit:   node \(node) (fused) convolves with the interpreter's im2col + OpenBLAS; its epilogue is compiled") }
     }
 }
 

@@ -18,10 +18,7 @@ public enum LLVMInspection {
         let target = try HostTarget.current()
         let machine = try target.makeTargetMachine()
         defer { LLVMDisposeTargetMachine(machine) }
-        let module = CodeModule(name: graph.name, target: target, machine: machine)
-        let emitter = PlanEmitter(module: module, layout: layout)
-        try emitter.emit(entry: "dlmc_plan")
-        try module.verify()
+        let (module, emitter) = try PlanEmitter.build(layout, target: target, machine: machine, entry: "dlmc_plan")
         var header = "; dlmc plan of @\(graph.name) at " + bindings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         header += "\n; target \(target.triple), cpu \(target.cpu)\n"
         for (index, lowering) in emitter.lowerings.enumerated() {

@@ -18,14 +18,15 @@ enum ParallelRuntime {
         let parts = Int(min(Int64(threads), count))
         guard parts > 1 else { return kernel(arena, slots, 0, count) }
         nonisolated(unsafe) let (sharedArena, sharedSlots) = (arena, slots)
-        let statuses = UnsafeMutableBufferPointer<Int32>.allocate(capacity: parts)
-        defer { statuses.deallocate() }
-        nonisolated(unsafe) let results = statuses
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let begin = count * Int64(part) / Int64(parts), end = count * Int64(part + 1) / Int64(parts)
-            results[part] = begin < end ? kernel(sharedArena, sharedSlots, begin, end) : 0
+        // Statuses on the stack: a compiled plan's run allocates nothing.
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: parts) { statuses in
+            nonisolated(unsafe) let results = statuses
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let begin = count * Int64(part) / Int64(parts), end = count * Int64(part + 1) / Int64(parts)
+                results[part] = begin < end ? kernel(sharedArena, sharedSlots, begin, end) : 0
+            }
+            return statuses.first { $0 != 0 } ?? 0
         }
-        return statuses.first { $0 != 0 } ?? 0
     }
 
     /// The function's address, for the JIT's symbol table.

@@ -1,23 +1,20 @@
 import CLLVM
 
 /// An LLVM module under construction, with its context and instruction
-/// builder, owned by Swift: everything is disposed of in `deinit` unless the
-/// module was handed to the JIT. The context is an ORC thread-safe context so
-/// the finished module can move into the JIT without copying.
+/// builder, owned by Swift and disposed of in `deinit`. The JIT never takes
+/// the module itself: it links the object file `objectFile` makes (which the
+/// compile cache can also keep).
 final class CodeModule {
     let context: LLVMContextRef
     let module: LLVMModuleRef
     let builder: LLVMBuilderRef
-    private let threadSafeContext: LLVMOrcThreadSafeContextRef
-    private var ownsModule = true
     /// Float32 lanes of the host's widest vectors (16 with AVX-512, 8 with AVX, else 4).
     let vectorLanes: Int
 
     init(name: String, target: HostTarget, machine: LLVMTargetMachineRef) {
         let features = Set(target.features.split(separator: ","))
         vectorLanes = features.contains("+avx512f") ? 16 : features.contains("+avx") ? 8 : 4
-        threadSafeContext = LLVMOrcCreateNewThreadSafeContext()
-        context = LLVMOrcThreadSafeContextGetContext(threadSafeContext)
+        context = LLVMContextCreate()
         module = LLVMModuleCreateWithNameInContext(name, context)
         builder = LLVMCreateBuilderInContext(context)
         LLVMSetTarget(module, target.triple)
@@ -28,8 +25,8 @@ final class CodeModule {
 
     deinit {
         LLVMDisposeBuilder(builder)
-        if ownsModule { LLVMDisposeModule(module) }
-        LLVMOrcDisposeThreadSafeContext(threadSafeContext)
+        LLVMDisposeModule(module)
+        LLVMContextDispose(context)
     }
 
     // MARK: Types
@@ -122,33 +119,22 @@ final class CodeModule {
 
     /// The module compiled to assembly for `machine`.
     func assembly(machine: LLVMTargetMachineRef) throws -> String {
-        var buffer: LLVMMemoryBufferRef?
-        var message: UnsafeMutablePointer<CChar>?
-        guard LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMAssemblyFile, &message, &buffer) == 0, let buffer else {
-            throw LLVMError("LLVM could not emit assembly: \(LLVMError.take(message))")
-        }
-        defer { LLVMDisposeMemoryBuffer(buffer) }
-        let start = UnsafeRawPointer(LLVMGetBufferStart(buffer))
-        let size = LLVMGetBufferSize(buffer)
-        guard let start else { return "" }
-        return String(decoding: UnsafeRawBufferPointer(start: start, count: size), as: UTF8.self)
+        String(decoding: try emit(LLVMAssemblyFile, "assembly", machine: machine), as: UTF8.self)
     }
 
     /// The module compiled to a relocatable object file for `machine` (what the JIT links and the cache keeps).
     func objectFile(machine: LLVMTargetMachineRef) throws -> [UInt8] {
+        try emit(LLVMObjectFile, "an object file", machine: machine)
+    }
+
+    private func emit(_ kind: LLVMCodeGenFileType, _ what: String, machine: LLVMTargetMachineRef) throws -> [UInt8] {
         var buffer: LLVMMemoryBufferRef?
         var message: UnsafeMutablePointer<CChar>?
-        guard LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, &message, &buffer) == 0, let buffer else {
-            throw LLVMError("LLVM could not emit an object file: \(LLVMError.take(message))")
+        guard LLVMTargetMachineEmitToMemoryBuffer(machine, module, kind, &message, &buffer) == 0, let buffer else {
+            throw LLVMError("LLVM could not emit \(what): \(LLVMError.take(message))")
         }
         defer { LLVMDisposeMemoryBuffer(buffer) }
         guard let start = LLVMGetBufferStart(buffer) else { return [] }
         return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(start), count: LLVMGetBufferSize(buffer)))
-    }
-
-    /// Gives the module to ORC (which then owns it); the builder stays ours.
-    func handOver() -> LLVMOrcThreadSafeModuleRef {
-        ownsModule = false
-        return LLVMOrcCreateNewThreadSafeModule(module, threadSafeContext)
     }
 }

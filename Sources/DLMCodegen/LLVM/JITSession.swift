@@ -1,7 +1,7 @@
 import CLLVM
 
-/// An ORC LLJIT instance for the host CPU. Modules added to it are compiled
-/// on lookup; the machine code lives as long as the session. Symbols of the
+/// An ORC LLJIT instance for the host CPU. Object files added to it are
+/// linked on lookup; the machine code lives as long as the session. Symbols of the
 /// process (OpenBLAS's `cblas_sgemm`, libm) resolve automatically.
 final class JITSession {
     private let jit: LLVMOrcLLJITRef
@@ -38,13 +38,6 @@ final class JITSession {
 
     deinit {
         if let error = LLVMOrcDisposeLLJIT(jit) { LLVMConsumeError(error) }
-    }
-
-    /// Adds a finished module; the session owns it from now on.
-    func add(_ module: CodeModule) throws {
-        // The JIT takes the module even when adding fails.
-        try LLVMError.check(LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), module.handOver()),
-                            "LLVM could not add the module to the JIT")
     }
 
     /// Links a relocatable object file (machine code compiled before, or read from the cache).

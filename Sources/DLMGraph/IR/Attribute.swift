@@ -39,7 +39,6 @@ public enum Attribute: Hashable, Sendable {
     }
 }
 
-/// The kinds of attribute values, as named in op schemas and messages.
 extension Attribute {
     /// The attribute as a number for scalar expressions (`$alpha`): ints and
     /// floats as themselves, bools as 0 or 1, anything else NaN.
@@ -53,6 +52,7 @@ extension Attribute {
     }
 }
 
+/// The kinds of attribute values, as named in op schemas and messages.
 public enum AttributeKind: String, Hashable, Sendable {
     case int, float, bool, string, ints, floats, dims, dtype
 }

@@ -125,6 +125,10 @@ package final class GraphRunner {
                 BufferView(pointer: base + pair.1, dtype: graph.type(of: pair.0).dtype, shape: shapes[index][position])
             }
         }
+        // Results keep their planned buffers for every run of this plan (compiled code and its callbacks read them too).
+        for (index, node) in graph.nodes.enumerated() {
+            for (result, view) in zip(node.results, plannedOutputs[index]) { values[result.index] = view }
+        }
         memoryPlan = plan
         plannedBindings = bindings
         invariantsReady = false
@@ -166,13 +170,29 @@ package final class GraphRunner {
     package func executeNode(_ index: Int, bindings: [String: Int], pool: ThreadPool) throws {
         guard graph.nodes.indices.contains(index) else { throw RuntimeError("internal: no node \(index) in @\(graph.name)") }
         let node = graph.nodes[index]
-        let inputs = try node.operands.map { operand in
+        try gatherOperands(of: node)
+        try execute(node, index: index, inputs: scratchInputs, outputs: plannedOutputs[index], bindings: bindings, pool: pool)
+    }
+
+    /// Fills `scratchInputs` with the buffers of a node's operands (no allocation once warm).
+    private func gatherOperands(of node: Node) throws {
+        scratchInputs.removeAll(keepingCapacity: true)
+        for operand in node.operands {
             guard values.indices.contains(operand.index), let view = values[operand.index] else {
                 throw RuntimeError("internal: value \(operand) of @\(graph.name) has no buffer")
             }
+            scratchInputs.append(view)
+        }
+    }
+
+    /// The buffers of the graph's outputs.
+    private func outputViews() throws -> [BufferView] {
+        try graph.outputs.map { output in
+            guard values.indices.contains(output.index), let view = values[output.index] else {
+                throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed")
+            }
             return view
         }
-        try execute(node, index: index, inputs: inputs, outputs: plannedOutputs[index], bindings: bindings, pool: pool)
     }
 
     /// Runs only the matmul or convolution that heads fused group `index`,
@@ -190,10 +210,9 @@ package final class GraphRunner {
             }
             return view
         }
-        let output = plannedOutputs[index][0]
-        try execute(head, index: index, inputs: inputs, outputs: [BufferView(pointer: output.pointer, dtype: output.dtype, shape: output.shape)],
-                    bindings: bindings, pool: pool)
+        try execute(head, index: index, inputs: inputs, outputs: [plannedOutputs[index][0]], bindings: bindings, pool: pool)
     }
+
     /// Runs the graph. `bound` maps every input and parameter to its buffer;
     /// results stay valid until the next run.
     func run(_ bound: [ValueID: BufferView], bindings: [String: Int], pool: ThreadPool) throws -> [BufferView] {
@@ -205,16 +224,9 @@ package final class GraphRunner {
             if let compiledPlan { return try runCompiled(compiledPlan, bindings: bindings, pool: pool) }
         }
         for (index, node) in graph.nodes.enumerated() {
-            scratchInputs.removeAll(keepingCapacity: true)
-            for operand in node.operands {
-                guard values.indices.contains(operand.index), let view = values[operand.index] else {
-                    throw RuntimeError("internal: value \(operand) of @\(graph.name) has no buffer")
-                }
-                scratchInputs.append(view)
-            }
-            let outputs = plannedOutputs[index]
-            for (result, view) in zip(node.results, outputs) { values[result.index] = view }
             if invariantsReady && invariant.contains(index) { continue }
+            try gatherOperands(of: node)
+            let outputs = plannedOutputs[index]
             if Self.profile != nil {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try execute(node, index: index, inputs: scratchInputs, outputs: outputs, bindings: bindings, pool: pool)
@@ -224,28 +236,18 @@ package final class GraphRunner {
             }
         }
         invariantsReady = true
-        return try graph.outputs.map { output in
-            guard values.indices.contains(output.index), let view = values[output.index] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
-            return view
-        }
+        return try outputViews()
     }
 
-    /// Runs the plan through compiled code: every result gets its planned
-    /// buffer first (compiled code and its callbacks read them), nodes that
-    /// depend only on parameters run once, then the compiled plan runs the rest.
+    /// Runs the plan through compiled code: nodes that depend only on
+    /// parameters run once on the interpreter, the compiled plan runs the rest.
     private func runCompiled(_ compiled: any CompiledPlan, bindings: [String: Int], pool: ThreadPool) throws -> [BufferView] {
-        for (index, node) in graph.nodes.enumerated() {
-            for (result, view) in zip(node.results, plannedOutputs[index]) { values[result.index] = view }
-        }
         if !invariantsReady {
             for index in invariant.sorted() { try executeNode(index, bindings: bindings, pool: pool) }
             invariantsReady = true
         }
         try compiled.run(self, bindings: bindings, pool: pool)
-        return try graph.outputs.map { output in
-            guard values.indices.contains(output.index), let view = values[output.index] else { throw RuntimeError("internal: output \(output) of @\(graph.name) was not computed") }
-            return view
-        }
+        return try outputViews()
     }
 
     /// The row length of a row group: the last dim of its first reduction's input.

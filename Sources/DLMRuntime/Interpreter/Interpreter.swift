@@ -44,9 +44,6 @@ public final class Interpreter {
     /// Lets `compiler` run this graph's plans (and its scan bodies') as native code.
     package func install(_ compiler: any PlanCompiler) { runner.install(compiler) }
 
-    /// The memory layout of the top-level plan for `bindings`, as a compiler sees it.
-    package func planLayout(bindings: [String: Int]) throws -> PlanLayout { try runner.planLayout(bindings: bindings) }
-
     /// Fresh parameter values drawn from each parameter's initializer.
     public static func initialParameters(of graph: Graph, seed: UInt64) throws -> [String: Tensor] {
         var result: [String: Tensor] = [:]
