@@ -38,10 +38,12 @@ let package = Package(
         .target(name: "DLMRuntime", dependencies: ["DLMGraph", "COpenBLAS"]),
         // LLVM's C API from Debian's llvm-dev.
         .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
+        // The CPU's spin-wait hint for the JIT's worker threads.
+        .target(name: "CSpinWait"),
         // LLVM code generation for plans, the ORC JIT and the JIT-backed executor.
         .target(
             name: "DLMCodegen",
-            dependencies: ["DLMGraph", "DLMRuntime", "DLMPasses", "CLLVM"],
+            dependencies: ["DLMGraph", "DLMRuntime", "DLMPasses", "CLLVM", "CSpinWait"],
             linkerSettings: [
                 .unsafeFlags(["-L/usr/lib/llvm-\(llvmMajorVersion)/lib"]),
                 .linkedLibrary("LLVM-\(llvmMajorVersion)"),

@@ -7,8 +7,9 @@ struct LoopNest {
     let function: LLVMValueRef?
 
     /// Emits a loop around whatever `body` emits, at the builder's position, and
-    /// leaves the builder after the loop.
-    func loop(_ count: Int, _ name: String, _ body: (LLVMValueRef?) throws -> Void) rethrows {
+    /// leaves the builder after the loop. With `unrolled: false`, LLVM keeps it rolled
+    /// (it may still vectorise it).
+    func loop(_ count: Int, _ name: String, unrolled: Bool = true, _ body: (LLVMValueRef?) throws -> Void) rethrows {
         let b = module.builder
         let entry = LLVMGetInsertBlock(b)
         let header = module.block("\(name).body", in: function)
@@ -19,7 +20,8 @@ struct LoopNest {
         try body(index)
         let next = LLVMBuildNUWAdd(b, index, module.int64(1), "\(name).next")
         let latch = LLVMGetInsertBlock(b)
-        LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntULT, next, module.int64(count), ""), header, exit)
+        let backEdge = LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntULT, next, module.int64(count), ""), header, exit)
+        if !unrolled { module.disableUnrolling(backEdge) }
         var values: [LLVMValueRef?] = [module.int64(0), next]
         var blocks: [LLVMBasicBlockRef?] = [entry, latch]
         LLVMAddIncoming(index, &values, &blocks, 2)

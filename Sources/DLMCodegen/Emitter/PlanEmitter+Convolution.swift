@@ -88,3 +88,40 @@ extension PlanEmitter {
         }
     }
 }
+
+/// Deeper unpadded convolutions as an implicit GEMM: dlmc's tiled
+/// micro-kernel reads each output pixel's receptive field straight from the
+/// NHWC input (no im2col copy) against the `[kh·kw·C, F]` filter, and the
+/// group's epilogue runs on each tile while it is in L1.
+extension PlanEmitter {
+    func implicitConvolution(group: Graph, head: Node, outer: [ValueID: ValueID], output: ValueID, epilogue: ElementalBody?) throws
+        -> (LLVMValueRef?, LLVMValueRef?) throws -> Void
+    {
+        let graph = layout.graph
+        guard let input = outer[head.operands[0]], let filter = outer[head.operands[1]],
+              graph.type(of: input).dtype == .f32, graph.type(of: filter).dtype == .f32 else {
+            throw Unsupported("a convolution of values computed inside the group")
+        }
+        guard case .ints(let strides)? = head.attributes["strides"], strides.count == 2,
+              case .ints(let padding)? = head.attributes["padding"], padding.allSatisfy({ $0 == 0 }) else {
+            throw Unsupported("a padded convolution")
+        }
+        var dilations = [1, 1]
+        if case .ints(let d)? = head.attributes["dilations"], d.count == 2 { dilations = d }
+        let x = try concreteShape(graph, input), w = try concreteShape(graph, filter), out = try concreteShape(graph, output)
+        let rows = RowAddressing.convolution(input: (x[1], x[2], x[3]), kernel: (w[0], w[1]), strides: strides, dilations: dilations,
+                                             output: (out[1], out[2]))
+        let pixels = out[0] * out[1] * out[2]
+        guard rows.depth > 0, pixels > 0 else { throw Unsupported("an empty convolution") }
+        let tiling = GEMMEmitter.Tiling(m: pixels, n: w[3], rows: rows, lanes: module.vectorLanes)
+        return { arena, slots in
+            let emitter = GEMMEmitter(module: self.module, scalar: self.scalar, function: self.currentFunction)
+            let finish = epilogue.map { self.tileEpilogue($0, output: output, dtype: .f32, arena, slots) }
+            self.kernelWork = pixels * w[3] * rows.depth
+            try emitter.emitTiled(tiling, a: self.address(of: self.location(of: input), arena, slots),
+                                  b: self.address(of: self.location(of: filter), arena, slots),
+                                  c: self.address(of: self.location(of: output), arena, slots),
+                                  range: self.takeSplit(tiling.tiles), epilogue: finish)
+        }
+    }
+}

@@ -79,7 +79,6 @@ extension PlanEmitter {
             LLVMBuildMemCpy(b, at(carry), 1, address(of: location(of: initial), arena, slots), 1, module.int64(try byteCount(of: initial, in: graph)))
         }
         let bodyArena = at(scan.bodyArena)
-        let null = LLVMConstNull(module.bytePointer)
         let loops = LoopNest(module: module, function: currentFunction)
         try loops.loop(scan.length, "t") { step in
             let t = scan.reverse ? LLVMBuildSub(b, module.int64(scan.length - 1), step, "") : step
@@ -90,7 +89,10 @@ extension PlanEmitter {
                 let source = address(of: location(of: sequence), arena, slots)
                 copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
             }
-            let status = module.call(scan.entry, entryType, [bodyArena, table, null, LLVMConstNull(module.pointer(to: callbackType))])
+            // The body's kernels split over the executor's threads too; with no
+            // callback, a failing kernel's status comes back here.
+            let context = LLVMGetParam(currentFunction, 4)
+            let status = module.call(scan.entry, entryType, [bodyArena, table, context, LLVMConstNull(module.pointer(to: callbackType))])
             returnIfFailed(status, in: currentFunction, "step")
             for (position, output) in body.outputs.enumerated() {
                 let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)

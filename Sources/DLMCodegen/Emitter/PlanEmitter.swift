@@ -78,7 +78,7 @@ final class PlanEmitter {
 
     var b: LLVMBuilderRef { module.builder }
     var kernelType: LLVMTypeRef {
-        module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer), module.i64, module.i64])
+        module.functionType(module.i32, [module.bytePointer, module.pointer(to: module.bytePointer), module.i64, module.i64, module.bytePointer])
     }
     /// `i32 dlmc_parallel_for(kernel, arena, slots, count, context)`.
     var parallelForType: LLVMTypeRef {
@@ -160,7 +160,7 @@ final class PlanEmitter {
             if let trip, trip > 1, work >= Self.parallelThreshold {
                 status = module.call(parallelFor, parallelForType, [kernel, arena, slots, module.int64(trip), context], "status")
             } else {
-                status = module.call(kernel, kernelType, [arena, slots, module.int64(0), module.int64(trip ?? 1)], "status")
+                status = module.call(kernel, kernelType, [arena, slots, module.int64(0), module.int64(trip ?? 1), context], "status")
             }
             let rerun = module.block("n\(step.index).rerun", in: function)
             let next = module.block("n\(step.index).done", in: function)
@@ -207,9 +207,15 @@ final class PlanEmitter {
             parts = [KernelPart(splittable: false) { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }]
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
-            parts = [KernelPart(splittable: GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes)) { arena, slots in
-                try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, arena, slots)
+            parts = [KernelPart(splittable: prefersTiled(gemm)) { arena, slots in
+                try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, epilogue: nil, arena, slots)
             }]
+        } else if node.op == .conv2d {
+            // A convolution outside any group (-O0): the group kernels with no epilogue.
+            let outer = Dictionary(node.operands.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
+            let kernel = try (try? directConvolution(node, group: graph, head: node, outer: outer, root: result))
+                ?? implicitConvolution(group: graph, head: node, outer: outer, output: result, epilogue: nil)
+            parts = [KernelPart(splittable: true, kernel)]
         } else if node.op == .pool2d {
             parts = [KernelPart(splittable: true, try poolKernel(node))]
         } else if node.op == .reduce {
@@ -281,14 +287,23 @@ final class PlanEmitter {
         guard let head else { return finish }
         if head.op == .conv2d {
             if let direct = try? directConvolution(node, group: group, head: head, outer: outer, root: root) { return [KernelPart(splittable: true, direct)] }
+            if let implicit = try? implicitConvolution(group: group, head: head, outer: outer, output: output, epilogue: epilogue) {
+                return [KernelPart(splittable: true, implicit)]
+            }
             return [nil] + finish
         }
         guard let a = outer[head.operands[0]], let bOperand = outer[head.operands[1]] else {
             throw Unsupported("matmul of values computed inside the group")
         }
         let gemm = try GEMMEmitter.Operands(graph: group, node: head, shapeOf: { try self.concreteShape(group, $0) })
-        return [KernelPart(splittable: GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes)) { arena, slots in
-            try self.emitGEMM(gemm, a: a, b: bOperand, output: output, arena, slots)
+        if prefersTiled(gemm) {
+            // The epilogue runs on each tile as it is finished.
+            return [KernelPart(splittable: true) { arena, slots in
+                try self.emitGEMM(gemm, a: a, b: bOperand, output: output, epilogue: epilogue, arena, slots)
+            }]
+        }
+        return [KernelPart(splittable: false) { arena, slots in
+            try self.emitGEMM(gemm, a: a, b: bOperand, output: output, epilogue: nil, arena, slots)
         }] + finish
     }
 
@@ -421,18 +436,54 @@ final class PlanEmitter {
         LLVMBuildMemCpy(b, to, 1, from, 1, module.int64(bytes))
     }
 
-    func emitGEMM(_ gemm: GEMMEmitter.Operands, a: ValueID, b bValue: ValueID, output: ValueID,
-                          _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
+    /// Whether dlmc's tiled micro-kernel computes this product (else OpenBLAS or loops).
+    func prefersTiled(_ g: GEMMEmitter.Operands) -> Bool {
+        g.dtype == .f32 && g.batch == 1 && g.k > 0 && GEMMEmitter.prefersTiled(m: g.m, n: g.n, k: g.k)
+    }
+
+    /// A matmul into `output`, then `epilogue` (an elemental body reading the product from `output`) on each tile
+    /// when the tiled kernel computes it; other paths leave the epilogue to a kernel of its own.
+    func emitGEMM(_ gemm: GEMMEmitter.Operands, a: ValueID, b bValue: ValueID, output: ValueID, epilogue: ElementalBody?,
+                  _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) throws {
         let emitter = GEMMEmitter(module: module, scalar: scalar, function: currentFunction)
         let (aAddress, bAddress, cAddress) = (address(of: location(of: a), arena, slots), address(of: location(of: bValue), arena, slots),
                                               address(of: location(of: output), arena, slots))
-        if GEMMEmitter.prefersMicroKernel(gemm, lanes: module.vectorLanes) {
-            let range = takeSplit(GEMMEmitter.rowBlocks(gemm))
-            kernelWork = gemm.m * gemm.n * gemm.k
-            emitter.emitMicroKernel(gemm, a: aAddress, b: bAddress, c: cAddress, range: range)
-            return
+        guard prefersTiled(gemm) else { return try emitter.emit(gemm, a: aAddress, b: bAddress, c: cAddress) }
+        let tiling = GEMMEmitter.Tiling(m: gemm.m, n: gemm.n, rows: .dense(depth: gemm.k), lanes: module.vectorLanes)
+        kernelWork = gemm.m * gemm.n * gemm.k
+        let finish = epilogue.map { tileEpilogue($0, output: output, dtype: .f32, arena, slots) }
+        try emitter.emitTiled(tiling, a: aAddress, b: bAddress, c: cAddress, range: takeSplit(tiling.tiles), epilogue: finish)
+    }
+
+    /// An elemental body over a `[..., M, N]` output evaluated on one tile of its flattened `[M, N]` view.
+    func tileEpilogue(_ body: ElementalBody, output: ValueID, dtype: DType,
+                      _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) -> GEMMEmitter.TileEpilogue {
+        let bases = body.accesses.map { address(of: $0.location, arena, slots) }
+        let target = address(of: location(of: output), arena, slots)
+        let columns = body.shape.last ?? 1
+        let leading = Array(body.shape.dropLast())
+        return { row0, rows, column0, width in
+            let loops = LoopNest(module: self.module, function: self.currentFunction)
+            try loops.loop(rows, "epilogue.row", unrolled: false) { r in
+                let row = LLVMBuildNUWAdd(self.b, row0, r, "")
+                // The row's index along each leading dim.
+                var rest = row
+                var indices: [LLVMValueRef?] = []
+                for size in leading.reversed() {
+                    indices.insert(LLVMBuildURem(self.b, rest, self.module.int64(size), ""), at: 0)
+                    rest = LLVMBuildUDiv(self.b, rest, self.module.int64(size), "")
+                }
+                let rowStart = LLVMBuildNUWMul(self.b, row, self.module.int64(columns), "")
+                try loops.loop(width, "epilogue.column", unrolled: false) { j in
+                    let column = LLVMBuildNUWAdd(self.b, column0, j, "")
+                    let index = indices + [column]
+                    let value = try self.element(of: body, bases: bases) { a in
+                        loops.linear(index, body.accesses[a].strides, offset: body.accesses[a].offset)
+                    }
+                    self.scalar.store(value, dtype, target, LLVMBuildNUWAdd(self.b, rowStart, column, ""))
+                }
+            }
         }
-        try emitter.emit(gemm, a: aAddress, b: bAddress, c: cAddress)
     }
 
     // MARK: Values

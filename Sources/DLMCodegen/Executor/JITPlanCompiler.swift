@@ -34,7 +34,7 @@ final class JITPlanCompiler: PlanCompiler {
     private var loaded: [String: UnsafeRawPointer] = [:]
     private let cache: CompileCache?
     /// Changes whenever the emitter's output for the same plan changes, so old cache entries are not reused.
-    static let codegenVersion = "dlmc-codegen-3"
+    static let codegenVersion = "dlmc-codegen-4"
     private(set) var reports: [JITReport] = []
     /// Called with a note per compiled plan (for `--verbose`).
     var log: ((String) -> Void)?
@@ -56,7 +56,7 @@ final class JITPlanCompiler: PlanCompiler {
             let (module, emitter) = try PlanEmitter.build(layout, target: target, machine: machine, entry: "dlmc_plan")
             // Identical plans share code: within this session by key, across runs through the disk cache.
             let key = CompileCache.key([module.text, pipeline, target.triple, target.cpu, target.features, target.llvmVersion,
-                                        Self.codegenVersion])
+                                        Self.codegenVersion] + LLVMOptions.current)
             let symbol = "dlmc_plan_\(key)"
             var source = "compiled"
             if loaded[key] == nil {

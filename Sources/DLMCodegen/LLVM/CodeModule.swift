@@ -95,6 +95,20 @@ final class CodeModule {
     // MARK: Finishing
 
     /// Checks the module; throws LLVM's explanation if it is malformed (a bug in the emitter).
+    /// Marks the loop whose back edge is `branch` as not to be unrolled
+    /// (`!llvm.loop !{self, !{"llvm.loop.unroll.disable"}}`).
+    func disableUnrolling(_ branch: LLVMValueRef?) {
+        let option = "llvm.loop.unroll.disable"
+        var hint: [LLVMMetadataRef?] = [LLVMMDStringInContext2(context, option, option.utf8.count)]
+        let placeholder = LLVMTemporaryMDNode(context, nil, 0)
+        var operands: [LLVMMetadataRef?] = [placeholder, LLVMMDNodeInContext2(context, &hint, 1)]
+        let loopID = LLVMMDNodeInContext2(context, &operands, 2)
+        // The loop ID's first operand is itself.
+        LLVMMetadataReplaceAllUsesWith(placeholder, loopID)
+        let kind = "llvm.loop"
+        LLVMSetMetadata(branch, LLVMGetMDKindIDInContext(context, kind, UInt32(kind.utf8.count)), LLVMMetadataAsValue(context, loopID))
+    }
+
     func verify() throws {
         var message: UnsafeMutablePointer<CChar>?
         if LLVMVerifyModule(module, LLVMReturnStatusAction, &message) != 0 {

@@ -60,10 +60,42 @@ enum NativeTarget {
     private static let status: String? = {
         if LLVMInitializeNativeTarget() != 0 { return "LLVM has no native target for this machine" }
         if LLVMInitializeNativeAsmPrinter() != 0 { return "LLVM has no assembly printer for this machine" }
+        LLVMOptions.apply()
         return nil
     }()
 
     static func initialize() throws {
         if let status { throw LLVMError(status) }
+    }
+}
+
+/// LLVM's own command-line options for the code generator, set once per
+/// process before the first compile: dlmc's defaults, then any in
+/// `DLMC_LLVM_OPTIONS` (space-separated, e.g. `-lsr-complexity-limit=1000`).
+/// They are process-wide: an app embedding dlmc next to its own LLVM shares them.
+enum LLVMOptions {
+    /// Loop strength reduction off: on the GEMM micro-kernel's loops (a dozen
+    /// addresses a step) it took 2.5 of 3.1 s of code generation for MNIST CNN A,
+    /// and the code it made was slower. Measured in one run (`runtime-bench
+    /// --sgemm`, GFLOPS with / without): 576×64×576 103–109 / 202, 64×512×128
+    /// 102 / 182, 7744×64×288 95–150 / 172–184; compile of MNIST CNN A at batch
+    /// 64 366–422 / 240–248 ms; the reference models' run times unchanged within noise.
+    static let defaults = ["-disable-lsr"]
+
+    /// The options in force, for the compile cache's key.
+    static var current: [String] {
+        defaults + (ProcessInfo.processInfo.environment["DLMC_LLVM_OPTIONS"]?.split(separator: " ").map(String.init) ?? [])
+    }
+
+    static func apply() {
+        let options = ["dlmc"] + current
+        guard options.count > 1 else { return }
+        var arguments = options.map { strdup($0) }
+        defer { arguments.forEach { free($0) } }
+        arguments.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { pointer in
+                LLVMParseCommandLineOptions(Int32(buffer.count), pointer, "dlmc")
+            }
+        }
     }
 }
