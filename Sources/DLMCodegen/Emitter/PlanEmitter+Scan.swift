@@ -13,7 +13,8 @@ extension PlanEmitter {
         let entry: LLVMValueRef?
         let emitter: PlanEmitter
         let bodyArena: Int            // scratch offsets
-        let steps: [Int]              // one per sequence
+        let steps: [Int]              // one per sequence (unused for those read in place)
+        let readInPlace: [Bool]       // per sequence: the body reads the stacked rows directly
         let carries: [Int]
         let nestedScratch: Int
         let length: Int
@@ -33,6 +34,14 @@ extension PlanEmitter {
         }
         let nested = PlanEmitter(module: module, layout: bodyLayout, computesInvariants: true,
                                  prefix: "\(prefix)n\(index)_", constants: constantGlobals)
+        // Step slices only read elementwise need no copy: the body reads row b of step t
+        // where it lies in the stacked [B, T, R...] sequence, T·R elements after row b-1.
+        let readInPlace = try body.inputs.prefix(sequenceCount).map { input in
+            guard Self.readsOnlyElementwise(input, in: body) else { return false }
+            let rowStride = try concreteShape(layout.graph, node.operands[body.inputs.firstIndex(of: input) ?? 0]).dropFirst().reduce(1, *)
+            nested.rowStrides[input] = rowStride
+            return true
+        }
         let entry = "\(prefix)n\(index)_scan_body"
         try nested.emit(entry: entry)
         LLVMSetLinkage(LLVMGetNamedFunction(module.module, entry), LLVMInternalLinkage)
@@ -54,7 +63,7 @@ extension PlanEmitter {
         }
         let nestedScratch = reserve(nested.scratchBytes)
         return PreparedScan(body: body, entry: LLVMGetNamedFunction(module.module, entry), emitter: nested, bodyArena: bodyArena,
-                            steps: steps, carries: carries, nestedScratch: nestedScratch, length: length, reverse: reverse,
+                            steps: steps, readInPlace: readInPlace, carries: carries, nestedScratch: nestedScratch, length: length, reverse: reverse,
                             sequenceCount: sequenceCount, carryCount: carryCount)
     }
 
@@ -87,7 +96,12 @@ extension PlanEmitter {
                 let shape = try concreteShape(graph, sequence)
                 let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: sequence).dtype.byteSize
                 let source = address(of: location(of: sequence), arena, slots)
-                copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
+                if scan.readInPlace[position] {
+                    module.store(module.element(module.i8, source, LLVMBuildNUWMul(b, t, module.int64(row), "")), module.bytePointer, table,
+                                 module.int64(position))
+                } else {
+                    copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t, stacked: source, single: at(scan.steps[position]), toStacked: false)
+                }
             }
             // The body's kernels split over the executor's threads too; with no
             // callback, a failing kernel's status comes back here.
@@ -111,6 +125,21 @@ extension PlanEmitter {
             let result = node.results[position]
             LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(carry), 1, module.int64(try byteCount(of: result, in: graph)))
         }
+    }
+
+    /// Whether every reader of `value` in `body` is elementwise (a fused group's epilogue
+    /// included, not its GEMM or convolution), so it may be addressed with strided rows.
+    static func readsOnlyElementwise(_ value: ValueID, in body: Graph) -> Bool {
+        if body.outputs.contains(value) { return false }
+        for node in body.nodes where node.operands.contains(value) {
+            if node.op.isElementwise || [.broadcast, .transpose, .slice].contains(node.op) { continue }
+            guard node.op == .fused, let group = node.regions.first, case .string(let kind)? = node.attributes["kind"],
+                  ["elementwise", "gemm", "conv"].contains(kind) else { return false }
+            let inputs = zip(group.inputs, node.operands).filter { $0.1 == value }.map(\.0)
+            let heads = group.nodes.filter { $0.op == .matmul || $0.op == .conv2d }
+            if heads.contains(where: { head in inputs.contains(where: head.operands.contains) }) { return false }
+        }
+        return true
     }
 
     /// Copies between a stacked `[B, T, R]` buffer at step `t` and a `[B, R]` one, a row per batch index.

@@ -42,6 +42,9 @@ final class PlanEmitter {
     private var slotOfValue: [ValueID: Int] = [:]
     private var resultOffset: [ValueID: Int] = [:]
     var constantGlobals: [String: LLVMValueRef?]
+    /// Inputs whose leading dim's rows are this many elements apart (a scan body's step
+    /// slices read in place); set before `emit`.
+    var rowStrides: [ValueID: Int] = [:]
     /// Bytes of scratch memory the plan needs (scan bodies).
     var scratchBytes = 0
     /// The slot holding the scratch address: right after inputs and parameters.
@@ -87,7 +90,7 @@ final class PlanEmitter {
     }
 
     /// Elements of work below which a split kernel still runs on one thread.
-    static let parallelThreshold = 1 << 15
+    static let parallelThreshold = 1 << 13
 
     /// One LLVM function of a node's kernel: `emit` fills it in (given the
     /// arena and slots). When `splittable`, its outermost loop takes the
@@ -317,6 +320,7 @@ final class PlanEmitter {
         let outputBase = address(of: location(of: output), arena, slots)
         let loops = LoopNest(module: module, function: currentFunction)
         let moved = body.movedAccess
+        let preloaded = invariantLoads(body, bases: bases)
         try loops.loops(shape, "i", outerRange: takeSplit(shape.first)) { indices in
             let target = loops.linear(indices, outputStrides, offset: outputOffset)
             if let moved, body.accesses[moved].dtype == dtype {
@@ -325,7 +329,7 @@ final class PlanEmitter {
                 module.store(module.load(storage, bases[moved], source), storage, outputBase, target)
                 return
             }
-            let value = try element(of: body, bases: bases) { a in
+            let value = try element(of: body, bases: bases, preloaded: preloaded) { a in
                 loops.linear(indices, accessStrides[a], offset: body.accesses[a].offset)
             }
             scalar.store(value, dtype, outputBase, target)
@@ -344,7 +348,7 @@ final class PlanEmitter {
     /// One element of `body`'s root: loads at `index(access)`, registers for
     /// per-row values computed before, and the ops' scalar definitions.
     func element(of body: ElementalBody, bases: [LLVMValueRef?], registers: [Int: LLVMValueRef?] = [:],
-                 index: (Int) -> LLVMValueRef?) throws -> LLVMValueRef? {
+                 preloaded: [Int: LLVMValueRef?] = [:], index: (Int) -> LLVMValueRef?) throws -> LLVMValueRef? {
         var cache: [ValueID: LLVMValueRef?] = [:]
         func value(_ v: ValueID) throws -> LLVMValueRef? {
             if let cached = cache[v] { return cached }
@@ -352,7 +356,9 @@ final class PlanEmitter {
             let result: LLVMValueRef?
             switch term {
             case .load(let a):
-                if case .register(let r) = body.accesses[a].location {
+                if let value = preloaded[a] {
+                    result = value
+                } else if case .register(let r) = body.accesses[a].location {
                     guard let register = registers[r] else { throw Unsupported("internal: register \(r) read before it is set") }
                     result = register
                 } else {
@@ -373,6 +379,20 @@ final class PlanEmitter {
             return result
         }
         return try value(body.root)
+    }
+
+    /// The accesses that read one element wherever the kernel is (a broadcast scalar), loaded
+    /// once at the builder's position, before the kernel's loops. Loaded inside a loop that
+    /// also stores, LLVM must assume the store may change them, which kept such loops from
+    /// vectorising once their bounds were a thread's share (GRU at batch 64: 2.4× slower).
+    /// `computedHere` is written by the kernel before the body reads it (a GEMM's product): never preloaded.
+    func invariantLoads(_ body: ElementalBody, bases: [LLVMValueRef?], computedHere: ValueLocation? = nil) -> [Int: LLVMValueRef?] {
+        var loads: [Int: LLVMValueRef?] = [:]
+        for (a, access) in body.accesses.enumerated() where access.strides.allSatisfy({ $0 == 0 }) && access.location != computedHere {
+            if case .register = access.location { continue }
+            loads[a] = scalar.load(access.dtype, bases[a], module.int64(access.offset))
+        }
+        return loads
     }
 
     /// Rows of a table picked by integer indices; an index out of range makes the kernel fail (status 3).
@@ -462,6 +482,7 @@ final class PlanEmitter {
         let target = address(of: location(of: output), arena, slots)
         let columns = body.shape.last ?? 1
         let leading = Array(body.shape.dropLast())
+        let preloaded = invariantLoads(body, bases: bases, computedHere: location(of: output))
         return { row0, rows, column0, width in
             let loops = LoopNest(module: self.module, function: self.currentFunction)
             try loops.loop(rows, "epilogue.row", unrolled: false) { r in
@@ -477,7 +498,7 @@ final class PlanEmitter {
                 try loops.loop(width, "epilogue.column", unrolled: false) { j in
                     let column = LLVMBuildNUWAdd(self.b, column0, j, "")
                     let index = indices + [column]
-                    let value = try self.element(of: body, bases: bases) { a in
+                    let value = try self.element(of: body, bases: bases, preloaded: preloaded) { a in
                         loops.linear(index, body.accesses[a].strides, offset: body.accesses[a].offset)
                     }
                     self.scalar.store(value, dtype, target, LLVMBuildNUWAdd(self.b, rowStart, column, ""))
@@ -504,7 +525,10 @@ final class PlanEmitter {
     /// Where a plan-level value lives.
     func location(of value: ValueID) -> ValueLocation? {
         if let offset = resultOffset[value] { return .arena(offset) }
-        if let slot = slotOfValue[value] { return .slot(slot) }
+        if let slot = slotOfValue[value] {
+            if let stride = rowStrides[value] { return .rows(slot: slot, stride: stride) }
+            return .slot(slot)
+        }
         return nil
     }
 
@@ -536,7 +560,7 @@ final class PlanEmitter {
     func address(of location: ValueLocation?, _ arena: LLVMValueRef?, _ slots: LLVMValueRef?) -> LLVMValueRef? {
         switch location {
         case .arena(let offset): return module.element(module.i8, arena, module.int64(offset))
-        case .slot(let slot): return module.load(module.bytePointer, slots, module.int64(slot))
+        case .slot(let slot), .rows(let slot, _): return module.load(module.bytePointer, slots, module.int64(slot))
         case .global(let name): return LLVMBuildBitCast(b, constantGlobals[name] ?? nil, module.bytePointer, "")
         case .register: return LLVMConstNull(module.bytePointer)
         case nil: return LLVMConstNull(module.bytePointer)
