@@ -104,16 +104,19 @@ extension GEMMEmitter {
         let rowBases = (0..<rows).map { r in tiling.rows.base(of: LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), in: m) }
         var accumulators = [LLVMValueRef?](repeating: LLVMConstNull(access.vector), count: rows * vectors)
         for (segment, offset) in tiling.rows.segmentOffsets.enumerated() {
+            // Each row's segment and the B panel's first row as pointers made before the loop, so a step
+            // addresses them as pointer + j (left as index sums, the SLP vectoriser packed the rows'
+            // additions into vector registers and extracted them again, eight instructions a step).
+            let aSegments = rowBases.map { base in m.element(m.f32, a, LLVMBuildNUWAdd(builder, base, m.int64(offset), "")) }
+            let bPanel = m.element(m.f32, b, LLVMBuildNUWAdd(builder, m.int64(segment * tiling.rows.segmentLength * tiling.n), column0, ""))
             accumulators = carriedLoop(tiling.rows.segmentLength, carrying: accumulators) { j, sums in
-                let k = LLVMBuildNUWAdd(builder, j, m.int64(segment * tiling.rows.segmentLength), "k")
-                let bRow = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, k, m.int64(tiling.n), ""), column0, "")
+                let bRow = LLVMBuildNUWMul(builder, j, m.int64(tiling.n), "")
                 let bVectors = (0..<vectors).map { v in
-                    access.load(b, LLVMBuildNUWAdd(builder, bRow, m.int64(v * lanes), ""), masked: v == vectors - 1)
+                    access.load(bPanel, LLVMBuildNUWAdd(builder, bRow, m.int64(v * lanes), ""), masked: v == vectors - 1)
                 }
                 var next: [LLVMValueRef?] = []
                 for r in 0..<rows {
-                    let aIndex = LLVMBuildNUWAdd(builder, LLVMBuildNUWAdd(builder, rowBases[r], m.int64(offset), ""), j, "")
-                    let splat = access.splat(m.load(m.f32, a, aIndex))
+                    let splat = access.splat(m.load(m.f32, aSegments[r], j))
                     for v in 0..<vectors { next.append(m.call(fma, fmaType, [splat, bVectors[v], sums[r * vectors + v]])) }
                 }
                 return next
