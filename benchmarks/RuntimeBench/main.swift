@@ -1,6 +1,6 @@
 // Interpreter latency on the reference models, median of many runs.
 //
-//   swift run -c release runtime-bench [--json] [--iterations N] [--only NAME] [--batch N] [-O0] [--sgemm]
+//   swift run -c release runtime-bench [--json] [--iterations N] [--only NAME] [--batch N] [-O0] [--sgemm] [--file PATH]
 //                                      [--backend interp|jit|auto] [--compare-levels] [--compare-backends] [--all-examples]
 //
 // Prints one row per model and batch size. `--all-examples` adds every model of
@@ -43,6 +43,12 @@ let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 let level = arguments.contains("-O0") ? 0 : 2
 let batches = arguments.firstIndex(of: "--batch").flatMap { Int(arguments[$0 + 1]) }.map { [$0] } ?? [1, 64]
 
+/// --file PATH: also benchmark the models of any .dlm file (absolute, or relative to the package).
+if let index = arguments.firstIndex(of: "--file"), index + 1 < arguments.count {
+    let path = arguments[index + 1]
+    cases.append(Case(name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, file: path))
+}
+
 if arguments.contains("--all-examples") {
     let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("examples").path)
     for file in files.filter({ $0.hasSuffix(".dlm") }).sorted() {
@@ -54,7 +60,8 @@ if arguments.contains("--all-examples") {
 
 func lowerModule(_ path: String) throws -> LoweredModule {
     let diagnostics = DiagnosticEngine()
-    let text = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+    let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+    let text = try String(contentsOf: url, encoding: .utf8)
     let unit = Parser.parse(SourceFile(path: path, text: text), diagnostics: diagnostics)
     let module = Lowering.lower(unit, diagnostics: diagnostics)
     guard !diagnostics.hasErrors else { throw RuntimeError(DiagnosticRenderer().render(diagnostics.diagnostics)) }
@@ -109,7 +116,7 @@ func sgemmRows() throws -> [[String: Any]] {
         print("            m×n×k  interp ms  GFLOPS   jit ms  GFLOPS  jit/peak")
     }
     let shapes = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (43264, 32, 9), (7744, 64, 288),
-                  (576, 64, 576), (64, 128, 784), (6400, 512, 32), (64, 512, 128), (1, 512, 128), (1, 128, 784)]
+                  (576, 64, 576), (64, 128, 784), (6400, 512, 32), (640, 512, 32), (6400, 512, 128), (6400, 64, 32), (64, 512, 128), (1, 512, 128), (1, 128, 784)]
     for (m, n, k) in shapes {
         let a = try Tensor(shape: [m, k], scalars: [Float](repeating: 0.5, count: m * k))
         let b = try Tensor(shape: [k, n], scalars: [Float](repeating: 0.25, count: k * n))

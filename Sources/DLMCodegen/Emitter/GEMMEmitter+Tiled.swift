@@ -103,6 +103,7 @@ extension GEMMEmitter {
         let fma = m.function("llvm.fmuladd.v\(lanes)f32", fmaType)
         let rowBases = (0..<rows).map { r in tiling.rows.base(of: LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), in: m) }
         var accumulators = [LLVMValueRef?](repeating: LLVMConstNull(access.vector), count: rows * vectors)
+        prefetchForWriting(tiling, rows: rows, width: width, row0: row0, column0: column0, c: c)
         for (segment, offset) in tiling.rows.segmentOffsets.enumerated() {
             // Each row's segment and the B panel's first row as pointers made before the loop, so a step
             // addresses them as pointer + j (left as index sums, the SLP vectoriser packed the rows'
@@ -126,6 +127,25 @@ extension GEMMEmitter {
             let cRow = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), m.int64(tiling.n), ""), column0, "")
             for v in 0..<vectors {
                 access.store(accumulators[r * vectors + v], c, LLVMBuildNUWAdd(builder, cRow, m.int64(v * lanes), ""), masked: v == vectors - 1)
+            }
+        }
+    }
+
+    /// Asks for the tile's cache lines of C, for writing, before its K loop, so the stores at
+    /// the end find them in cache. Measured in one run (runtime-bench, JIT, median ms, with /
+    /// without): LSTM b64 8.4 / 9.3 and 8.1 / 8.5, MNIST CNN A b64 1.79 / 2.03 and 1.79 / 1.79.
+    private func prefetchForWriting(_ tiling: Tiling, rows: Int, width: Int, row0: LLVMValueRef?, column0: LLVMValueRef?, c: LLVMValueRef?) {
+        let m = module
+        let builder = m.builder
+        let prefetchType = m.functionType(m.void, [m.bytePointer, m.i32, m.i32, m.i32])
+        let prefetch = m.function("llvm.prefetch.p0i8", prefetchType)
+        let lineFloats = 16
+        for r in 0..<rows {
+            let cRow = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), m.int64(tiling.n), ""), column0, "")
+            for line in stride(from: 0, to: width, by: lineFloats) {
+                let address = LLVMBuildBitCast(builder, m.element(m.f32, c, LLVMBuildNUWAdd(builder, cRow, m.int64(line), "")), m.bytePointer, "")
+                // write, high locality, data cache
+                m.call(prefetch, prefetchType, [address, m.int32(1), m.int32(3), m.int32(1)])
             }
         }
     }

@@ -482,7 +482,8 @@ final class PlanEmitter {
         let target = address(of: location(of: output), arena, slots)
         let columns = body.shape.last ?? 1
         let leading = Array(body.shape.dropLast())
-        let preloaded = invariantLoads(body, bases: bases, computedHere: location(of: output))
+        let product = location(of: output)
+        let preloaded = invariantLoads(body, bases: bases, computedHere: product)
         return { row0, rows, column0, width in
             let loops = LoopNest(module: self.module, function: self.currentFunction)
             try loops.loop(rows, "epilogue.row", unrolled: false) { r in
@@ -498,10 +499,15 @@ final class PlanEmitter {
                 try loops.loop(width, "epilogue.column", unrolled: false) { j in
                     let column = LLVMBuildNUWAdd(self.b, column0, j, "")
                     let index = indices + [column]
+                    let at = LLVMBuildNUWAdd(self.b, rowStart, column, "")
                     let value = try self.element(of: body, bases: bases, preloaded: preloaded) { a in
-                        loops.linear(index, body.accesses[a].strides, offset: body.accesses[a].offset)
+                        // The product is read where its result is stored, by the same expression: LLVM then
+                        // sees one address, not two it must check at run time (the check fails, as
+                        // they are equal, and the loop ran scalar: LSTM's input projection 2× slower).
+                        if body.accesses[a].location == product { return at }
+                        return loops.linear(index, body.accesses[a].strides, offset: body.accesses[a].offset)
                     }
-                    self.scalar.store(value, dtype, target, LLVMBuildNUWAdd(self.b, rowStart, column, ""))
+                    self.scalar.store(value, dtype, target, at)
                 }
             }
         }
