@@ -39,8 +39,9 @@ enum ValueLocation: Hashable {
     case slot(Int)
     /// In the address table, with the rows of the leading dim `stride` elements
     /// apart instead of adjacent: a scan's step slice read in place from its
-    /// stacked `[B, T, ...]` sequence. Only elementwise reads address it.
-    case rows(slot: Int, stride: Int)
+    /// stacked `[B, T, ...]` sequence, whose next step is `nextStep` elements on.
+    /// Only elementwise reads address it.
+    case rows(slot: Int, stride: Int, nextStep: Int)
     /// In a module-level constant array (a non-splat `constant`).
     case global(String)
     /// Not in memory: a per-row value a rows kernel computed before (a reduction).
@@ -159,7 +160,7 @@ final class ElementalBody {
         var offset = 0
         var running = 1
         for d in stride(from: valueShape.count - 1, through: 0, by: -1) {
-            if d == 0, case .rows(_, let rowStride) = location { running = rowStride }
+            if d == 0, case .rows(_, let rowStride, _) = location { running = rowStride }
             if let k = map[d].dim, valueShape[d] != 1 { strides[k] += running * map[d].scale }
             offset += running * map[d].offset
             running *= valueShape[d]

@@ -137,15 +137,11 @@ extension GEMMEmitter {
     private func prefetchForWriting(_ tiling: Tiling, rows: Int, width: Int, row0: LLVMValueRef?, column0: LLVMValueRef?, c: LLVMValueRef?) {
         let m = module
         let builder = m.builder
-        let prefetchType = m.functionType(m.void, [m.bytePointer, m.i32, m.i32, m.i32])
-        let prefetch = m.function("llvm.prefetch.p0i8", prefetchType)
         let lineFloats = 16
         for r in 0..<rows {
             let cRow = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), m.int64(tiling.n), ""), column0, "")
             for line in stride(from: 0, to: width, by: lineFloats) {
-                let address = LLVMBuildBitCast(builder, m.element(m.f32, c, LLVMBuildNUWAdd(builder, cRow, m.int64(line), "")), m.bytePointer, "")
-                // write, high locality, data cache
-                m.call(prefetch, prefetchType, [address, m.int32(1), m.int32(3), m.int32(1)])
+                m.prefetch(m.element(m.f32, c, LLVMBuildNUWAdd(builder, cRow, m.int64(line), "")), forWriting: true, locality: 3)
             }
         }
     }

@@ -38,8 +38,9 @@ extension PlanEmitter {
         // where it lies in the stacked [B, T, R...] sequence, T·R elements after row b-1.
         let readInPlace = try body.inputs.prefix(sequenceCount).map { input in
             guard Self.readsOnlyElementwise(input, in: body) else { return false }
-            let rowStride = try concreteShape(layout.graph, node.operands[body.inputs.firstIndex(of: input) ?? 0]).dropFirst().reduce(1, *)
-            nested.rowStrides[input] = rowStride
+            let stacked = try concreteShape(layout.graph, node.operands[body.inputs.firstIndex(of: input) ?? 0])
+            let step = stacked.dropFirst(2).reduce(1, *)
+            nested.rowStrides[input] = (stride: stacked.dropFirst().reduce(1, *), nextStep: reverse ? -step : step)
             return true
         }
         let entry = "\(prefix)n\(index)_scan_body"

@@ -95,6 +95,14 @@ final class CodeModule {
     // MARK: Finishing
 
     /// Checks the module; throws LLVM's explanation if it is malformed (a bug in the emitter).
+    /// A hint to bring the cache line at `address` (any pointer) into the data cache
+    /// (`llvm.prefetch`); on a bad address it does nothing.
+    func prefetch(_ address: LLVMValueRef?, forWriting: Bool, locality: Int32) {
+        let type = functionType(void, [bytePointer, i32, i32, i32])
+        let intrinsic = function("llvm.prefetch.p0i8", type)
+        call(intrinsic, type, [LLVMBuildBitCast(builder, address, bytePointer, ""), int32(forWriting ? 1 : 0), int32(locality), int32(1)])
+    }
+
     /// Marks the loop whose back edge is `branch` as not to be unrolled
     /// (`!llvm.loop !{self, !{"llvm.loop.unroll.disable"}}`).
     func disableUnrolling(_ branch: LLVMValueRef?) {
