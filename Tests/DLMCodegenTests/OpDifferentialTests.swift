@@ -1018,6 +1018,40 @@ private func resultDType(_ op: OpCode, _ dtype: DType, arity: Int) -> DType {
         expectJITAgrees(ir, sets, Agreement(rtol: 1e-5, atol: 1e-6, signedZeros: false))
     }
 
+    /// A forward `scan` whose carries take every path of the compiled time loop: one the body
+    /// computes (written straight into the buffer the next step reads, two buffers swapping, so
+    /// odd and even lengths end in different ones) and read again inside the step, one passed
+    /// through unchanged (copied), a step slice read in place from the stacked sequence, and a
+    /// stacked per-step output.
+    @Test func forwardScanCarries() throws {
+        let ir = """
+        graph @Rec(%x: f32[B, T, 6], %h0: f32[B, 6], %k0: f32[B, 6], %w: f32[6, 6]) -> (f32[B, 6], f32[B, 6], f32[B, T, 6]) {
+          %0, %1, %2 = scan(%x, %h0, %k0, %w) {carries = 2, reverse = false, sequences = 1} : f32[B, 6], f32[B, 6], f32[B, T, 6] {
+            body(%x_t: f32[B, 6], %h: f32[B, 6], %k: f32[B, 6], %wc: f32[6, 6]) {
+              %0 = matmul(%h, %wc) : f32[B, 6]
+              %1 = add(%0, %x_t) : f32[B, 6]
+              %2 = tanh(%1) : f32[B, 6]
+              %3 = mul(%2, %k) : f32[B, 6]
+              return %2, %k, %3
+            }
+          }
+          return %0, %1, %2
+        }
+        """
+        var random = RandomSource(seed: 27)
+        var sets: [[String: Tensor]] = []
+        for (batch, steps) in [(1, 1), (2, 2), (3, 3), (2, 4), (1, 6)] {
+            sets.append([
+                "x": try Values.tensor(.f32, [batch, steps, 6], .general, &random),
+                "h0": try Values.tensor(.f32, [batch, 6], .general, &random),
+                "k0": try Values.tensor(.f32, [batch, 6], .general, &random),
+                "w": try Values.tensor(.f32, [6, 6], .general, &random),
+            ])
+        }
+        // Six steps of a tanh recurrence carry FMA-versus-multiply-add rounding forward (measured: 7e-6).
+        expectJITAgrees(ir, sets, Agreement(rtol: 1e-4, atol: 1e-5, signedZeros: false, native: true))
+    }
+
     /// Kernels of more than 2^15 elements, which the JIT splits across the executor's threads: elementwise
     /// ops with broadcast operands, a comparison feeding a select, a cast, a broadcast and a transpose.
     @Test func largeKernels() throws {

@@ -16,6 +16,9 @@ extension PlanEmitter {
         let steps: [Int]              // one per sequence (unused for those read in place)
         let readInPlace: [Bool]       // per sequence: the body reads the stacked rows directly
         let carries: [Int]
+        /// Per carry: the second buffer of a carry the body writes directly (the two swap
+        /// roles every step, so no copy), or nil for a carry copied after each step.
+        let alternates: [Int?]
         let nestedScratch: Int
         let length: Int
         let reverse: Bool
@@ -43,6 +46,12 @@ extension PlanEmitter {
             nested.rowStrides[input] = (stride: stacked.dropFirst().reduce(1, *), nextStep: reverse ? -step : step)
             return true
         }
+        // Carries the body computes are written straight into the carry buffer of the next step
+        // (slots after the body's scratch slot), instead of its arena and a copy.
+        for (position, output) in body.outputs.prefix(carryCount).enumerated()
+        where !body.inputs.contains(output) && body.outputs.firstIndex(of: output) == position {
+            nested.outputSlots[output] = Self.carryOutputSlot(position, body: body)
+        }
         let entry = "\(prefix)n\(index)_scan_body"
         try nested.emit(entry: entry)
         LLVMSetLinkage(LLVMGetNamedFunction(module.module, entry), LLVMInternalLinkage)
@@ -63,9 +72,14 @@ extension PlanEmitter {
             reserve(try concreteShape(body, $0).reduce(1, *) * body.type(of: $0).dtype.byteSize)
         }
         let nestedScratch = reserve(nested.scratchBytes)
+        let alternates = try body.outputs.prefix(carryCount).enumerated().map { position, output -> Int? in
+            // A carry passed through unchanged, or returned twice, keeps the copy.
+            guard !body.inputs.contains(output), body.outputs.firstIndex(of: output) == position else { return nil }
+            return reserve(try concreteShape(body, output).reduce(1, *) * body.type(of: output).dtype.byteSize)
+        }
         return PreparedScan(body: body, entry: LLVMGetNamedFunction(module.module, entry), emitter: nested, bodyArena: bodyArena,
-                            steps: steps, readInPlace: readInPlace, carries: carries, nestedScratch: nestedScratch, length: length, reverse: reverse,
-                            sequenceCount: sequenceCount, carryCount: carryCount)
+                            steps: steps, readInPlace: readInPlace, carries: carries, alternates: alternates, nestedScratch: nestedScratch,
+                            length: length, reverse: reverse, sequenceCount: sequenceCount, carryCount: carryCount)
     }
 
     /// The time loop: slice each sequence's step, run the body, keep the
@@ -75,8 +89,8 @@ extension PlanEmitter {
         let body = scan.body
         let scratch = module.load(module.bytePointer, slots, module.int64(scratchSlot))
         func at(_ offset: Int) -> LLVMValueRef? { module.element(module.i8, scratch, module.int64(offset)) }
-        // The body's address table: step slices, carries, captures, then its own scratch.
-        let slotCount = body.inputs.count + 1
+        // The body's address table: step slices, carries, captures, its own scratch, then where it writes carries.
+        let slotCount = body.inputs.count + 1 + scan.carryCount
         let tableType = LLVMArrayType(module.bytePointer, UInt32(slotCount))
         let table = LLVMBuildBitCast(b, LLVMBuildAlloca(b, tableType, "body.slots"), module.pointer(to: module.bytePointer), "")
         var entries: [LLVMValueRef?] = scan.steps.map(at) + scan.carries.map(at)
@@ -92,6 +106,15 @@ extension PlanEmitter {
         let loops = LoopNest(module: module, function: currentFunction)
         try loops.loop(scan.length, "t") { step in
             let t = scan.reverse ? LLVMBuildSub(b, module.int64(scan.length - 1), step, "") : step
+            // Directly written carries: read from one buffer, write the other, swapping each step.
+            let odd = LLVMBuildTrunc(b, step, module.i1, "odd")
+            for (position, alternate) in scan.alternates.enumerated() {
+                guard let alternate else { continue }
+                let (first, second) = (at(scan.carries[position]), at(alternate))
+                module.store(LLVMBuildSelect(b, odd, second, first, ""), module.bytePointer, table, module.int64(scan.sequenceCount + position))
+                module.store(LLVMBuildSelect(b, odd, first, second, ""), module.bytePointer, table,
+                             module.int64(Self.carryOutputSlot(position, body: body)))
+            }
             // Sequence [B, T, R...] -> step [B, R...]: one row of R elements per batch index.
             for (position, sequence) in node.operands.prefix(scan.sequenceCount).enumerated() {
                 let shape = try concreteShape(graph, sequence)
@@ -110,6 +133,7 @@ extension PlanEmitter {
             let status = module.call(scan.entry, entryType, [bodyArena, table, context, LLVMConstNull(module.pointer(to: callbackType))])
             returnIfFailed(status, in: currentFunction, "step")
             for (position, output) in body.outputs.enumerated() {
+                if position < scan.carryCount, scan.alternates[position] != nil { continue }
                 let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
                 if position < scan.carryCount {
                     LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try byteCount(of: output, in: body)))
@@ -124,9 +148,14 @@ extension PlanEmitter {
         }
         for (position, carry) in scan.carries.enumerated() {
             let result = node.results[position]
-            LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(carry), 1, module.int64(try byteCount(of: result, in: graph)))
+            // Step s writes the second buffer when s is even: so did the last step, s = length - 1.
+            let final = scan.alternates[position].flatMap { (scan.length - 1) % 2 == 0 ? $0 : nil } ?? carry
+            LLVMBuildMemCpy(b, address(of: location(of: result), arena, slots), 1, at(final), 1, module.int64(try byteCount(of: result, in: graph)))
         }
     }
+
+    /// The body's table slot where it writes carry `position` directly.
+    static func carryOutputSlot(_ position: Int, body: Graph) -> Int { body.inputs.count + 1 + position }
 
     /// Whether every reader of `value` in `body` is elementwise (a fused group's epilogue
     /// included, not its GEMM or convolution), so it may be addressed with strided rows.

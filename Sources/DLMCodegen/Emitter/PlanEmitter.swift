@@ -45,6 +45,9 @@ final class PlanEmitter {
     /// Inputs whose leading dim's rows are `stride` elements apart, with the next step's
     /// rows `nextStep` elements on (a scan body's step slices read in place); set before `emit`.
     var rowStrides: [ValueID: (stride: Int, nextStep: Int)] = [:]
+    /// Results written to the buffer in a table slot instead of the arena (a scan body's
+    /// carries, written straight into the next step's carry); set before `emit`.
+    var outputSlots: [ValueID: Int] = [:]
     /// Bytes of scratch memory the plan needs (scan bodies).
     var scratchBytes = 0
     /// The slot holding the scratch address: right after inputs and parameters.
@@ -550,6 +553,7 @@ final class PlanEmitter {
 
     /// Where a plan-level value lives.
     func location(of value: ValueID) -> ValueLocation? {
+        if let slot = outputSlots[value] { return .slot(slot) }
         if let offset = resultOffset[value] { return .arena(offset) }
         if let slot = slotOfValue[value] {
             if let rows = rowStrides[value] { return .rows(slot: slot, stride: rows.stride, nextStep: rows.nextStep) }
