@@ -1018,6 +1018,21 @@ private func resultDType(_ op: OpCode, _ dtype: DType, arity: Int) -> DType {
         expectJITAgrees(ir, sets, Agreement(rtol: 1e-5, atol: 1e-6, signedZeros: false))
     }
 
+    /// Slices fused into an elementwise group as strided loads (steps and starts on two axes),
+    /// two of them reading one input at different indexings, as a recurrent cell's gates do.
+    @Test func slicesInsideGroups() throws {
+        var random = RandomSource(seed: 28)
+        var ir = IRText()
+        let x = ir.input("x", .f32, [4, 10, 12]), y = ir.input("y", .f32, [4, 5, 4])
+        let first = ir.node("slice", [x], "ends = [4, 10, 12], starts = [0, 1, 0], steps = [1, 2, 3]", .f32, [4, 5, 4])
+        // (The second keeps the last axis contiguous: the interpreter copies runs of it.)
+        let second = ir.node("slice", [x], "ends = [4, 10, 6], starts = [0, 0, 2], steps = [1, 2, 1]", .f32, [4, 5, 4])
+        let gate = ir.node("mul", [ir.node("tanh", [first], "", .f32, [4, 5, 4]), second], "", .f32, [4, 5, 4])
+        ir.output(ir.node("add", [gate, y], "", .f32, [4, 5, 4]))
+        let inputs = ["x": try Values.tensor(.f32, [4, 10, 12], .general, &random), "y": try Values.tensor(.f32, [4, 5, 4], .general, &random)]
+        expectJITAgrees(ir, inputs, Agreement(rtol: 1e-6, atol: 1e-7, signedZeros: false, native: true))
+    }
+
     /// A forward `scan` whose carries take every path of the compiled time loop: one the body
     /// computes (written straight into the buffer the next step reads, two buffers swapping, so
     /// odd and even lengths end in different ones) and read again inside the step, one passed

@@ -80,6 +80,17 @@ final class ElementalBody {
         // Each value's map from its own dims to output dims.
         var work: [(ValueID, [AxisMap])] = [(root, shape.indices.map(AxisMap.identity))]
         var seen: [ValueID: [AxisMap]] = [:]
+        // A broadcast, transpose or slice of a stored value is a load of it at the composed
+        // indexing (so one input may be read at several: a cell's gates sliced from one GEMM).
+        func read(_ node: Node, _ operand: ValueID, _ operandMap: [AxisMap]) throws {
+            let value = node.results[0]
+            if let location = leaf(operand) {
+                terms[value] = .load(access(location, graph.type(of: operand).dtype, try shapeOf(operand), operandMap))
+            } else {
+                terms[value] = .op(node, [operand])
+                work.append((operand, operandMap))
+            }
+        }
         while let (value, map) = work.popLast() {
             if let previous = seen[value] {
                 guard previous == map else { throw Unsupported("a value is read at two different indexings") }
@@ -114,16 +125,14 @@ final class ElementalBody {
                 let operandMap: [AxisMap] = operandShape.indices.map { j in
                     operandShape[j] == 1 ? .zero : map[j + offset]
                 }
-                terms[value] = .op(node, [operand])
-                work.append((operand, operandMap))
+                try read(node, operand, operandMap)
             case .transpose:
                 guard case .ints(let permutation)? = node.attributes["permutation"], permutation.count == map.count else {
                     throw Unsupported("transpose without a permutation")
                 }
                 var operandMap = [AxisMap](repeating: .zero, count: map.count)
                 for (i, axis) in permutation.enumerated() where operandMap.indices.contains(axis) { operandMap[axis] = map[i] }
-                terms[value] = .op(node, [node.operands[0]])
-                work.append((node.operands[0], operandMap))
+                try read(node, node.operands[0], operandMap)
             case .slice:
                 // operand[d] = start[d] + step[d] * value[d]
                 guard case .dims(let starts)? = node.attributes["starts"], case .ints(let steps)? = node.attributes["steps"],
@@ -132,8 +141,7 @@ final class ElementalBody {
                     let start = try starts[d].evaluate(bindings)
                     return AxisMap(dim: map[d].dim, scale: map[d].scale * steps[d], offset: start + steps[d] * map[d].offset)
                 }
-                terms[value] = .op(node, [node.operands[0]])
-                work.append((node.operands[0], operandMap))
+                try read(node, node.operands[0], operandMap)
             default:
                 throw Unsupported("'\(node.op.rawValue)' inside an elementwise kernel")
             }

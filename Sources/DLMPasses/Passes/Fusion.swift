@@ -3,8 +3,10 @@ import DLMGraph
 /// Forms fusion groups and replaces each with one `fused` node whose body
 /// holds the group's ops:
 ///
-/// - chains of elementwise ops, with the `broadcast`s and splat constants
-///   that feed them (a broadcast becomes an indexed load, never a copy);
+/// - chains of elementwise ops, with the `broadcast`s, `slice`s of values
+///   computed elsewhere and splat constants that feed them (a broadcast or a
+///   slice becomes an indexed load, never a copy: a recurrent cell's gates
+///   read their columns of the step's GEMM in place);
 /// - an elementwise epilogue (bias, activation, residual add) on a `matmul`
 ///   or `conv2d`, which then writes its output once.
 ///
@@ -24,7 +26,7 @@ public struct Fusion: GraphPass {
     static func role(of node: Node, in graph: Graph) -> Role {
         if node.op.isElementwise { return .elementwise }
         switch node.op {
-        case .broadcast: return .broadcastLoad
+        case .broadcast, .slice: return .broadcastLoad
         case .constant:
             if case .floats(let values)? = node.attributes["values"], values.count == 1 { return .splatConstant }
             return .other
@@ -74,6 +76,10 @@ public struct Fusion: GraphPass {
                 let groupHeadType = headType[groupOfConsumer] ?? headType[groupOfProducer]
                 if let groupHeadType, graph.type(of: node.results[0]).dtype != groupHeadType { continue }
                 switch roles[p] {
+                case .broadcastLoad where nodes[p].op == .slice:
+                    // A slice reads a value from outside the group (its own index map), never one the group computes.
+                    if let source = producerIndex[nodes[p].operands[0]], find(source) == groupOfConsumer { continue }
+                    if hasHead[groupOfProducer] && hasHead[groupOfConsumer] { continue }
                 case .elementwise, .broadcastLoad, .splatConstant:
                     // A producer group joins only if it brings no second head.
                     if hasHead[groupOfProducer] && hasHead[groupOfConsumer] { continue }

@@ -242,14 +242,30 @@ struct ProgramInput: @unchecked Sendable {
         self.view = view
         broadcast = view.shape == outputShape ? nil : BroadcastIndexer(from: view.shape, to: outputShape)
     }
+
+    /// An input read at `offset + Σ index[k]·strides[k]` for output index `index` (a slice).
+    init(_ view: BufferView, shape outputShape: [Int], strides: [Int], offset: Int) {
+        self.view = view
+        broadcast = BroadcastIndexer(shape: outputShape, strides: strides, offset: offset)
+    }
 }
 
 /// Maps output positions to positions in a smaller, broadcast input.
 struct BroadcastIndexer: Sendable {
     let shape: [Int]
     let strides: [Int]
+    /// The input element of output index 0.
+    var offset = 0
     /// When only leading axes are broadcast, the input repeats with this period.
     let period: Int?
+
+    /// Any affine map: output index `index` reads input element `offset + Σ index[k]·strides[k]`.
+    init(shape: [Int], strides: [Int], offset: Int) {
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        period = nil
+    }
 
     init(from inputShape: [Int], to outputShape: [Int]) {
         let padded = [Int](repeating: 1, count: outputShape.count - inputShape.count) + inputShape
@@ -295,11 +311,16 @@ struct BroadcastIndexer: Sendable {
             }
             return
         }
+        // The innermost axis contiguous in the input (a slice of columns): copy whole runs.
+        if let last = shape.last, last > 0, strides.last == 1 {
+            loadRuns(view, from: start, count: n, rowLength: last, into: out)
+            return
+        }
         // General case: an odometer over the output index, starting at `start`.
         let rank = shape.count
         var index = [Int](repeating: 0, count: rank)
         var remainder = start
-        var source = 0
+        var source = offset
         for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] > 0 {
             index[axis] = remainder % shape[axis]
             remainder /= shape[axis]
@@ -316,6 +337,37 @@ struct BroadcastIndexer: Sendable {
                 index[axis] = 0
                 axis -= 1
             }
+        }
+    }
+}
+
+extension BroadcastIndexer {
+    /// `load` when the innermost axis is contiguous in the input: one run per output row.
+    fileprivate func loadRuns<T: ScalarMath>(_ view: BufferView, from start: Int, count n: Int, rowLength: Int,
+                                             into out: UnsafeMutablePointer<T>) {
+        var done = 0
+        var position = start
+        while done < n {
+            let column = position % rowLength
+            var row = position / rowLength
+            var source = offset + column
+            for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+                source += (row % shape[axis]) * strides[axis]
+                row /= shape[axis]
+            }
+            let run = min(rowLength - column, n - done)
+            if view.dtype == .f32 {
+                let p = view.typed(Float.self) + source
+                if T.self == Float.self {
+                    UnsafeMutableRawPointer(out + done).copyMemory(from: p, byteCount: run * 4)
+                } else {
+                    for k in 0..<run { out[done + k] = T(Double(p[k])) }
+                }
+            } else {
+                for k in 0..<run { out[done + k] = T(view.load(source + k)) }
+            }
+            done += run
+            position += run
         }
     }
 }

@@ -12,6 +12,9 @@ struct FusedKernel {
         case input(Int)
         /// The head's result, which lives in the output buffer.
         case head
+        /// Body input `index` read through a slice with constant starts: output index `i`
+        /// reads the input at `starts + steps·i`.
+        case slice(Int, starts: [Int], steps: [Int])
     }
 
     let head: Node?
@@ -50,6 +53,12 @@ struct FusedKernel {
                 case .constant: expressions[node.results[0]] = operand
                 default: return nil
                 }
+            case .slice:
+                // Only slices of group inputs, with sizes known here: they become strided loads.
+                guard case .arg(let i)? = expressions[node.operands[0]], case .input(let position) = slots[i],
+                      case .dims(let starts)? = node.attributes["starts"], case .ints(let steps)? = node.attributes["steps"],
+                      let begins = try? starts.map({ try $0.evaluate([:]) }) else { return nil }
+                expressions[node.results[0]] = slot(.slice(position, starts: begins, steps: steps))
             case .constant:
                 guard case .floats(let values)? = node.attributes["values"], values.count == 1 else { return nil }
                 expressions[node.results[0]] = .constant(values[0])
@@ -76,7 +85,7 @@ struct FusedKernel {
         let slotTypes = slots.map { slot -> DType in
             switch slot {
             case .head: head.map { body.type(of: $0.results[0]).dtype } ?? .f32
-            case .input(let i): body.type(of: body.inputs[i]).dtype
+            case .input(let i), .slice(let i, _, _): body.type(of: body.inputs[i]).dtype
             }
         }
         let single = slotTypes.allSatisfy { $0 == .f32 || $0 == .bool } && [.f32, .bool].contains(body.type(of: outputValue).dtype)
@@ -123,6 +132,9 @@ struct FusedKernel {
             switch slot {
             case .head: ProgramInput(output)
             case .input(let i): ProgramInput(inputs[i], broadcastTo: output.shape)
+            case .slice(let i, let starts, let steps):
+                ProgramInput(inputs[i], shape: output.shape, strides: zip(BufferView.strides(of: inputs[i].shape), steps).map { $0 * $1 },
+                             offset: zip(starts, BufferView.strides(of: inputs[i].shape)).reduce(0) { $0 + $1.0 * $1.1 })
             }
         }
         program.run(inputs: programInputs, output: output, pool: pool)
