@@ -1,11 +1,11 @@
 import CLLVM
 import DLMGraph
 
-/// Matrix products `[..., M, K] x [..., K, N]` in a compiled plan. Products
-/// with few rows (recurrent steps and dense layers at batch 1..4) become
-/// vectorised loops over the output row, where a BLAS call's fixed cost
-/// would dominate; the rest call OpenBLAS's `cblas_sgemm`/`cblas_dgemm`
-/// once per batch matrix, resolved from the process when the JIT links.
+/// Matrix products `[..., M, K] x [..., K, N]` in a compiled plan. Float32
+/// products whose B fits in L2 run on dlmc's tiled micro-kernel
+/// (`GEMMEmitter+Tiled`); the rest call OpenBLAS's `cblas_sgemm`/`cblas_dgemm`
+/// once per batch matrix, resolved from the process when the JIT links, or,
+/// with a handful of rows, plain vectorised loops over the output row.
 struct GEMMEmitter {
     /// The sizes of one matmul.
     struct Operands {

@@ -7,7 +7,8 @@ import DLMGraph
 /// unrolled receptive field in registers, and the group's epilogue (bias,
 /// activation) is applied before the single store. OpenBLAS handles such
 /// thin GEMMs poorly and im2col would copy the input kh·kw times; deeper
-/// convolutions keep the interpreter's im2col + OpenBLAS path.
+/// unpadded ones are implicit GEMMs (below), padded ones keep the
+/// interpreter's im2col + OpenBLAS path.
 extension PlanEmitter {
     /// The largest receptive field compiled directly.
     static let directDepth = 64
@@ -17,15 +18,8 @@ extension PlanEmitter {
         -> (LLVMValueRef?, LLVMValueRef?) throws -> Void
     {
         let graph = layout.graph
-        guard let input = outer[head.operands[0]], let filter = outer[head.operands[1]],
-              graph.type(of: input).dtype == .f32, graph.type(of: filter).dtype == .f32 else {
-            throw Unsupported("a convolution of values computed inside the group")
-        }
-        guard case .ints(let strides)? = head.attributes["strides"], strides.count == 2,
-              case .ints(let padding)? = head.attributes["padding"], padding.count == 4 else { throw Unsupported("conv2d attributes") }
-        var dilations = [1, 1]
-        if case .ints(let d)? = head.attributes["dilations"], d.count == 2 { dilations = d }
-        let x = try concreteShape(graph, input), w = try concreteShape(graph, filter)
+        let (input, filter, x, w) = try convolutionOperands(head, outer)
+        let (strides, padding, dilations) = try convolutionAttributes(head)
         let output = node.results[0]
         let out = try concreteShape(graph, output)
         let (height, width, channels) = (x[1], x[2], x[3])
@@ -97,18 +91,10 @@ extension PlanEmitter {
     func implicitConvolution(group: Graph, head: Node, outer: [ValueID: ValueID], output: ValueID, epilogue: ElementalBody?) throws
         -> (LLVMValueRef?, LLVMValueRef?) throws -> Void
     {
-        let graph = layout.graph
-        guard let input = outer[head.operands[0]], let filter = outer[head.operands[1]],
-              graph.type(of: input).dtype == .f32, graph.type(of: filter).dtype == .f32 else {
-            throw Unsupported("a convolution of values computed inside the group")
-        }
-        guard case .ints(let strides)? = head.attributes["strides"], strides.count == 2,
-              case .ints(let padding)? = head.attributes["padding"], padding.allSatisfy({ $0 == 0 }) else {
-            throw Unsupported("a padded convolution")
-        }
-        var dilations = [1, 1]
-        if case .ints(let d)? = head.attributes["dilations"], d.count == 2 { dilations = d }
-        let x = try concreteShape(graph, input), w = try concreteShape(graph, filter), out = try concreteShape(graph, output)
+        let (input, filter, x, w) = try convolutionOperands(head, outer)
+        let (strides, padding, dilations) = try convolutionAttributes(head)
+        guard padding.allSatisfy({ $0 == 0 }) else { throw Unsupported("a padded convolution") }
+        let out = try concreteShape(layout.graph, output)
         let rows = RowAddressing.convolution(input: (x[1], x[2], x[3]), kernel: (w[0], w[1]), strides: strides, dilations: dilations,
                                              output: (out[1], out[2]))
         let pixels = out[0] * out[1] * out[2]
@@ -123,5 +109,26 @@ extension PlanEmitter {
                                   c: self.address(of: self.location(of: output), arena, slots),
                                   range: self.takeSplit(tiling.tiles), epilogue: finish)
         }
+    }
+}
+
+extension PlanEmitter {
+    /// A float32 convolution's input and filter values (outside its group) and their shapes.
+    func convolutionOperands(_ head: Node, _ outer: [ValueID: ValueID]) throws -> (input: ValueID, filter: ValueID, x: [Int], w: [Int]) {
+        let graph = layout.graph
+        guard let input = outer[head.operands[0]], let filter = outer[head.operands[1]],
+              graph.type(of: input).dtype == .f32, graph.type(of: filter).dtype == .f32 else {
+            throw Unsupported("a convolution of values computed inside the group")
+        }
+        return (input, filter, try concreteShape(graph, input), try concreteShape(graph, filter))
+    }
+
+    /// A convolution's strides, padding (top, bottom, left, right) and dilations.
+    func convolutionAttributes(_ head: Node) throws -> (strides: [Int], padding: [Int], dilations: [Int]) {
+        guard case .ints(let strides)? = head.attributes["strides"], strides.count == 2,
+              case .ints(let padding)? = head.attributes["padding"], padding.count == 4 else { throw Unsupported("conv2d attributes") }
+        var dilations = [1, 1]
+        if case .ints(let d)? = head.attributes["dilations"], d.count == 2 { dilations = d }
+        return (strides, padding, dilations)
     }
 }

@@ -47,9 +47,12 @@ extension PlanEmitter {
             return true
         }
         // Carries the body computes are written straight into the carry buffer of the next step
-        // (slots after the body's scratch slot), instead of its arena and a copy.
-        for (position, output) in body.outputs.prefix(carryCount).enumerated()
-        where !body.inputs.contains(output) && body.outputs.firstIndex(of: output) == position {
+        // (slots after the body's scratch slot), instead of its arena and a copy. A carry passed
+        // through unchanged, or returned twice, keeps the copy.
+        let direct = body.outputs.prefix(carryCount).enumerated().map { position, output in
+            !body.inputs.contains(output) && body.outputs.firstIndex(of: output) == position
+        }
+        for (position, output) in body.outputs.prefix(carryCount).enumerated() where direct[position] {
             nested.outputSlots[output] = Self.carryOutputSlot(position, body: body)
         }
         let entry = "\(prefix)n\(index)_scan_body"
@@ -73,9 +76,7 @@ extension PlanEmitter {
         }
         let nestedScratch = reserve(nested.scratchBytes)
         let alternates = try body.outputs.prefix(carryCount).enumerated().map { position, output -> Int? in
-            // A carry passed through unchanged, or returned twice, keeps the copy.
-            guard !body.inputs.contains(output), body.outputs.firstIndex(of: output) == position else { return nil }
-            return reserve(try concreteShape(body, output).reduce(1, *) * body.type(of: output).dtype.byteSize)
+            direct[position] ? reserve(try concreteShape(body, output).reduce(1, *) * body.type(of: output).dtype.byteSize) : nil
         }
         return PreparedScan(body: body, entry: LLVMGetNamedFunction(module.module, entry), emitter: nested, bodyArena: bodyArena,
                             steps: steps, readInPlace: readInPlace, carries: carries, alternates: alternates, nestedScratch: nestedScratch,

@@ -260,9 +260,11 @@ final class PlanEmitter {
 
     var currentFunction: LLVMValueRef?
 
-    /// A fused group: elementwise bodies compile whole; GEMM groups compile
-    /// their matmul and epilogue; convolution groups run the convolution on
-    /// the interpreter's im2col + OpenBLAS kernel and compile the epilogue.
+    /// A fused group: elementwise bodies compile whole; GEMM and convolution
+    /// groups compile as one tiled kernel with the epilogue applied per tile
+    /// (or direct loops for shallow convolutions); a GEMM left to OpenBLAS, or a
+    /// padded deep convolution left to the interpreter's im2col + OpenBLAS
+    /// kernel, is followed by the epilogue as a kernel of its own.
     private func fusedKernel(_ node: Node, group: Graph, shape: [Int]) throws -> [KernelPart?] {
         let graph = layout.graph
         let kind: String = if case .string(let k)? = node.attributes["kind"] { k } else { "" }

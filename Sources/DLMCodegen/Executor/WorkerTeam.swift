@@ -10,9 +10,10 @@ import Synchronization
 /// per kernel made the run twice as slow as not splitting at all.
 ///
 /// The caller runs part 0 itself while each worker runs one other part. A
-/// worker spins on the team's generation counter for `spinLimit` checks
-/// after its last part, then sleeps on a condition until the next one;
-/// sleeping workers cost nothing, so the team lives as long as the process.
+/// worker spins on the team's generation counter (with the CPU's spin-wait
+/// hint) for `spinNanoseconds` after its last part, then sleeps on a
+/// condition until the next one; sleeping workers cost nothing, so the team
+/// lives as long as the process.
 /// One parallel loop runs at a time: a caller that finds the team busy
 /// (another executor on another thread) runs its loop some other way.
 final class WorkerTeam: @unchecked Sendable {
