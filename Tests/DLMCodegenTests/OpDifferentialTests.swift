@@ -1018,6 +1018,35 @@ private func resultDType(_ op: OpCode, _ dtype: DType, arity: Int) -> DType {
         expectJITAgrees(ir, sets, Agreement(rtol: 1e-5, atol: 1e-6, signedZeros: false))
     }
 
+    /// Pools computed inside the kernel of the shallow convolution they read (max 2×2 stride 2
+    /// over a padded, strided convolution; average 3×3 stride 2 over overlapping windows and an odd
+    /// grid), and a convolution with a second reader, which keeps its own output.
+    @Test func poolsFusedIntoConvolutions() throws {
+        var random = RandomSource(seed: 29)
+        var ir = IRText()
+        let x = ir.input("x", .f32, [2, 13, 11, 2]), w = ir.input("w", .f32, [3, 3, 2, 5]), bias = ir.input("bias", .f32, [5])
+        let inputs = [
+            "x": try Values.tensor(.f32, [2, 13, 11, 2], .general, &random),
+            "w": try Values.tensor(.f32, [3, 3, 2, 5], .general, &random),
+            "bias": try Values.tensor(.f32, [5], .general, &random),
+        ]
+        func convolution(_ attributes: String, _ shape: [Int]) -> String {
+            let conv = ir.node("conv2d", [x, w], attributes, .f32, shape)
+            let biased = ir.node("add", [conv, ir.node("broadcast", [bias], "shape = \(IRText.list(shape))", .f32, shape)], "", .f32, shape)
+            return ir.node("relu", [biased], "", .f32, shape)
+        }
+        let padded = convolution("dilations = [1, 1], padding = [1, 1, 1, 1], strides = [1, 2]", [2, 13, 6, 5])
+        ir.output(ir.node("pool2d", [padded], "kind = \"max\", padding = [0, 0, 0, 0], strides = [2, 2], window = [2, 2]", .f32, [2, 6, 3, 5]))
+        let plain = convolution("dilations = [1, 1], padding = [0, 0, 0, 0], strides = [1, 1]", [2, 11, 9, 5])
+        ir.output(ir.node("pool2d", [plain], "kind = \"avg\", padding = [0, 0, 0, 0], strides = [2, 2], window = [3, 3]", .f32, [2, 5, 4, 5]))
+        // (Dilated, so it is not the same value as `plain`, which CSE would merge.)
+        let shared = convolution("dilations = [2, 1], padding = [0, 0, 0, 0], strides = [1, 1]", [2, 9, 9, 5])
+        ir.output(ir.node("pool2d", [shared], "kind = \"max\", padding = [0, 0, 0, 0], strides = [2, 2], window = [2, 2]", .f32, [2, 4, 4, 5]))
+        ir.output(shared)
+        // (-O0 keeps relu between convolution and pool: nothing fuses there.)
+        expectJITAgrees(ir, inputs, Agreement(rtol: 1e-5, atol: 1e-6, signedZeros: false, native: true))
+    }
+
     /// Slices fused into an elementwise group as strided loads (steps and starts on two axes),
     /// two of them reading one input at different indexings, as a recurrent cell's gates do.
     @Test func slicesInsideGroups() throws {

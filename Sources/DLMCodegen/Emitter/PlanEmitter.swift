@@ -45,6 +45,8 @@ final class PlanEmitter {
     /// Inputs whose leading dim's rows are `stride` elements apart, with the next step's
     /// rows `nextStep` elements on (a scan body's step slices read in place); set before `emit`.
     var rowStrides: [ValueID: (stride: Int, nextStep: Int)] = [:]
+    /// A pool offered to the next convolution kernel; a direct convolution takes it (and clears it).
+    var pendingPool: PoolFusion?
     /// Results written to the buffer in a table slot instead of the arena (a scan body's
     /// carries, written straight into the next step's carry); set before `emit`.
     var outputSlots: [ValueID: Int] = [:]
@@ -135,13 +137,23 @@ final class PlanEmitter {
                                                  LLVMGetParam(function, 2), LLVMGetParam(function, 3))
         // Kernels first (each positions the builder in its own function), then the entry's calls.
         var steps: [(step: Step, index: Int)] = []
+        // Pools computed by the convolution before them, by that convolution's node.
+        var fusedPools: [Int: Int] = [:]
         for (index, node) in graph.nodes.enumerated() {
             if layout.invariantNodes.contains(index) && !computesInvariants {
                 lowerings.append(.invariant)
                 continue
             }
+            if fusedPools.values.contains(index) {
+                lowerings.append(.native)
+                continue
+            }
+            let offered = poolFollowing(index)
+            pendingPool = offered
+            defer { pendingPool = nil }
             do {
                 let nodeSteps = try emitKernel(node, index: index)
+                if let offered, pendingPool == nil { fusedPools[index] = offered.index }
                 steps += nodeSteps.map { ($0, index) }
                 let headOnInterpreter = nodeSteps.contains { if case .interpreter = $0 { true } else { false } }
                 lowerings.append(headOnInterpreter ? .nativeEpilogue : .native)
@@ -180,6 +192,7 @@ final class PlanEmitter {
             LLVMBuildRet(b, status)
             LLVMPositionBuilderAtEnd(b, ask)
             callInterpreter(step.index, mode: 0)
+            if let pool = fusedPools[step.index] { callInterpreter(pool, mode: 0) }
             LLVMBuildBr(b, next)
             LLVMPositionBuilderAtEnd(b, next)
         }
