@@ -210,18 +210,19 @@ struct ScalarEmitter {
     }
 
     private func fastTanh(_ value: LLVMValueRef?) -> LLVMValueRef? {
-        let magnitude = intrinsic(.fabs, value)
-        let z = mul(value, value)
-        var p = c(-5.704_988_727_45e-3)
-        for coefficient: Float in [2.063_908_879_54e-2, -5.373_971_555_31e-2, 1.333_144_220_36e-1, -3.333_328_194_22e-1] {
-            p = add(mul(p, z), c(coefficient))
+        // Swift.max(v, lo) is `lo >= v ? lo : v` and Swift.min(v, hi) is `hi < v ? hi : v`: the same selects here.
+        func clamp(_ v: LLVMValueRef?, _ bound: Float) -> LLVMValueRef? {
+            let low = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGE, c(-bound), v, ""), c(-bound), v, "")
+            return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, c(bound), low, ""), c(bound), low, "")
         }
-        let small = add(value, mul(mul(value, z), p))
-        let bounded = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLE, magnitude, c(20), ""), magnitude, c(20), "")
-        let large = LLVMBuildFSub(b, c(1), LLVMBuildFDiv(b, c(2), add(fastExp(mul(c(2), bounded)), c(1)), ""), "")
-        let signed = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, value, c(0), ""), LLVMBuildFNeg(b, large, ""), large, "")
-        let chosen = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, magnitude, c(0.625), ""), small, signed, "")
-        return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, value, value, ""), value, chosen, "")
+        let x = clamp(value, 9)
+        let z = mul(x, x)
+        var p = c(1.335_519_6e-8)
+        for coefficient: Float in [2.060_942_5e-5, 3.495_607_3e-3, 1.338_104_2e-1, 1] { p = add(mul(p, z), c(coefficient)) }
+        var q = c(7.776_763_5e-7)
+        for coefficient: Float in [3.285_667_3e-4, 2.587_705_3e-2, 4.671_435_7e-1, 1] { q = add(mul(q, z), c(coefficient)) }
+        let t = clamp(LLVMBuildFDiv(b, mul(x, p), q, ""), 1)
+        return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, value, value, ""), value, t, "")
     }
 
     // MARK: Calls
