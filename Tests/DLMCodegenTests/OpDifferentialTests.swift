@@ -1047,6 +1047,41 @@ private func resultDType(_ op: OpCode, _ dtype: DType, arity: Int) -> DType {
         expectJITAgrees(ir, inputs, Agreement(rtol: 1e-5, atol: 1e-6, signedZeros: false, native: true))
     }
 
+    /// Pools computed by a deep convolution's implicit GEMM, window by window: max 2×2 stride 2
+    /// over an odd grid (its last row and column never computed), max 1×3 stride 1 (overlapping),
+    /// average 2×2 over a strided convolution; filters not a multiple of the vector width; and a
+    /// 3×3 average window, too many cells to fuse, which pools separately.
+    @Test func poolsFusedIntoDeepConvolutions() throws {
+        var random = RandomSource(seed: 31)
+        var ir = IRText()
+        let x = ir.input("x", .f32, [2, 13, 11, 16]), w = ir.input("w", .f32, [3, 3, 16, 20]), bias = ir.input("bias", .f32, [20])
+        let inputs = [
+            "x": try Values.tensor(.f32, [2, 13, 11, 16], .general, &random),
+            "w": try Values.tensor(.f32, [3, 3, 16, 20], .general, &random),
+            "bias": try Values.tensor(.f32, [20], .general, &random),
+        ]
+        func convolution(_ attributes: String, _ shape: [Int]) -> String {
+            let conv = ir.node("conv2d", [x, w], attributes, .f32, shape)
+            let biased = ir.node("add", [conv, ir.node("broadcast", [bias], "shape = \(IRText.list(shape))", .f32, shape)], "", .f32, shape)
+            return ir.node("relu", [biased], "", .f32, shape)
+        }
+        let cases: [(conv: String, shape: [Int], pool: String, pooled: [Int])] = [
+            ("dilations = [1, 1], padding = [0, 0, 0, 0], strides = [1, 1]", [2, 11, 9, 20],
+             "kind = \"max\", padding = [0, 0, 0, 0], strides = [2, 2], window = [2, 2]", [2, 5, 4, 20]),
+            ("dilations = [1, 2], padding = [0, 0, 0, 0], strides = [1, 1]", [2, 11, 7, 20],
+             "kind = \"max\", padding = [0, 0, 0, 0], strides = [1, 1], window = [1, 3]", [2, 11, 5, 20]),
+            ("dilations = [1, 1], padding = [0, 0, 0, 0], strides = [2, 2]", [2, 6, 5, 20],
+             "kind = \"avg\", padding = [0, 0, 0, 0], strides = [2, 2], window = [2, 2]", [2, 3, 2, 20]),
+            ("dilations = [2, 1], padding = [0, 0, 0, 0], strides = [1, 1]", [2, 9, 9, 20],
+             "kind = \"avg\", padding = [0, 0, 0, 0], strides = [2, 2], window = [3, 3]", [2, 4, 4, 20]),
+        ]
+        for c in cases {
+            ir.output(ir.node("pool2d", [convolution(c.conv, c.shape)], c.pool, .f32, c.pooled))
+        }
+        // Sums of 144 products of values near 1 in another order (see deepConvolutions).
+        expectJITAgrees(ir, inputs, Agreement(rtol: 1e-5, atol: 5e-5, signedZeros: false, native: true))
+    }
+
     /// Slices fused into an elementwise group as strided loads (steps and starts on two axes),
     /// two of them reading one input at different indexings, as a recurrent cell's gates do.
     @Test func slicesInsideGroups() throws {

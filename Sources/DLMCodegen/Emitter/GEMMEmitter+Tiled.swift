@@ -24,15 +24,20 @@ extension GEMMEmitter {
         let lanes: Int
         /// Rows and vectors of a full tile.
         let tileRows: Int, tileVectors: Int
+        /// C is one tile, `panelWidth` floats a row, that the epilogue consumes (a pooled
+        /// convolution's window), not the `[M, N]` matrix.
+        let localTile: Bool
 
-        init(m: Int, n: Int, rows: RowAddressing, lanes: Int) {
+        /// With `tileRows`, tiles of exactly that many rows (then `m` must be a multiple of it).
+        init(m: Int, n: Int, rows: RowAddressing, lanes: Int, tileRows fixedRows: Int? = nil) {
             self.m = m
             self.n = n
             self.rows = rows
             self.lanes = lanes
             tileVectors = min(4, (n + lanes - 1) / lanes)
             // 24 accumulators leave registers for B's vectors and A's broadcast.
-            tileRows = min(m, 8, 24 / tileVectors)
+            tileRows = fixedRows ?? min(m, 8, 24 / tileVectors)
+            localTile = fixedRows != nil
         }
 
         var panelWidth: Int { tileVectors * lanes }
@@ -103,7 +108,14 @@ extension GEMMEmitter {
         let fma = m.function("llvm.fmuladd.v\(lanes)f32", fmaType)
         let rowBases = (0..<rows).map { r in tiling.rows.base(of: LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), in: m) }
         var accumulators = [LLVMValueRef?](repeating: LLVMConstNull(access.vector), count: rows * vectors)
-        prefetchForWriting(tiling, rows: rows, width: width, row0: row0, column0: column0, c: c)
+        // Where row r of the tile goes in C.
+        func cRow(_ r: Int) -> LLVMValueRef? {
+            if tiling.localTile { return m.int64(r * tiling.panelWidth) }
+            return LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), m.int64(tiling.n), ""), column0, "")
+        }
+        if !tiling.localTile {
+            for r in 0..<rows { prefetchForWriting(cRow(r), width: width, c: c) }
+        }
         for (segment, offset) in tiling.rows.segmentOffsets.enumerated() {
             // Each row's segment and the B panel's first row as pointers made before the loop, so a step
             // addresses them as pointer + j (left as index sums, the SLP vectoriser packed the rows'
@@ -124,9 +136,9 @@ extension GEMMEmitter {
             }
         }
         for r in 0..<rows {
-            let cRow = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), m.int64(tiling.n), ""), column0, "")
+            let start = cRow(r)
             for v in 0..<vectors {
-                access.store(accumulators[r * vectors + v], c, LLVMBuildNUWAdd(builder, cRow, m.int64(v * lanes), ""), masked: v == vectors - 1)
+                access.store(accumulators[r * vectors + v], c, LLVMBuildNUWAdd(builder, start, m.int64(v * lanes), ""), masked: v == vectors - 1)
             }
         }
     }
@@ -134,15 +146,10 @@ extension GEMMEmitter {
     /// Asks for the tile's cache lines of C, for writing, before its K loop, so the stores at
     /// the end find them in cache. Measured in one run (runtime-bench, JIT, median ms, with /
     /// without): LSTM b64 8.4 / 9.3 and 8.1 / 8.5, MNIST CNN A b64 1.79 / 2.03 and 1.79 / 1.79.
-    private func prefetchForWriting(_ tiling: Tiling, rows: Int, width: Int, row0: LLVMValueRef?, column0: LLVMValueRef?, c: LLVMValueRef?) {
-        let m = module
-        let builder = m.builder
+    private func prefetchForWriting(_ rowStart: LLVMValueRef?, width: Int, c: LLVMValueRef?) {
         let lineFloats = 16
-        for r in 0..<rows {
-            let cRow = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), m.int64(tiling.n), ""), column0, "")
-            for line in stride(from: 0, to: width, by: lineFloats) {
-                m.prefetch(m.element(m.f32, c, LLVMBuildNUWAdd(builder, cRow, m.int64(line), "")), forWriting: true, locality: 3)
-            }
+        for line in stride(from: 0, to: width, by: lineFloats) {
+            module.prefetch(module.element(module.f32, c, LLVMBuildNUWAdd(module.builder, rowStart, module.int64(line), "")), forWriting: true, locality: 3)
         }
     }
 

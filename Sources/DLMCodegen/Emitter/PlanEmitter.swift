@@ -233,7 +233,7 @@ final class PlanEmitter {
             // A convolution outside any group (-O0): the group kernels with no epilogue.
             let outer = Dictionary(node.operands.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
             let kernel = try (try? directConvolution(node, group: graph, head: node, outer: outer, root: result))
-                ?? implicitConvolution(group: graph, head: node, outer: outer, output: result, epilogue: nil)
+                ?? implicitConvolution(group: graph, head: node, outer: outer, output: result, epilogue: nil, root: result)
             parts = [KernelPart(splittable: true, kernel)]
         } else if node.op == .pool2d {
             parts = [KernelPart(splittable: true, try poolKernel(node))]
@@ -308,7 +308,7 @@ final class PlanEmitter {
         guard let head else { return finish }
         if head.op == .conv2d {
             if let direct = try? directConvolution(node, group: group, head: head, outer: outer, root: root) { return [KernelPart(splittable: true, direct)] }
-            if let implicit = try? implicitConvolution(group: group, head: head, outer: outer, output: output, epilogue: epilogue) {
+            if let implicit = try? implicitConvolution(group: group, head: head, outer: outer, output: output, epilogue: epilogue, root: root) {
                 return [KernelPart(splittable: true, implicit)]
             }
             return [nil] + finish

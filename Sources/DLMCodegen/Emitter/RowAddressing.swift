@@ -15,6 +15,11 @@ struct RowAddressing: Equatable {
         /// Row r is output pixel `(n, y, x)` of an `[N, height, width]` grid and starts at
         /// `n * image + y * rowStep + x * columnStep`.
         case window(height: Int, width: Int, image: Int, rowStep: Int, columnStep: Int)
+        /// Rows in pooling-window order: row r is cell `r % (windowHeight·windowWidth)` of the
+        /// window of pooled pixel `r / (windowHeight·windowWidth)` of an `[N, height, width]`
+        /// pooled grid, i.e. output pixel (n, y·strideY + cy, x·strideX + cx).
+        case pooledWindow(height: Int, width: Int, windowHeight: Int, windowWidth: Int, strideY: Int, strideX: Int,
+                          image: Int, rowStep: Int, columnStep: Int)
     }
 
     let geometry: Geometry
@@ -30,13 +35,18 @@ struct RowAddressing: Equatable {
     }
 
     /// The receptive fields of an unpadded NHWC convolution over `input` (H, W, C) with
-    /// a `kernel` (kh, kw) filter, producing an `output` (OH, OW) grid per image.
+    /// a `kernel` (kh, kw) filter, producing an `output` (OH, OW) grid per image; with a `pool`,
+    /// only the output pixels in its windows, window by window (its grid, window and strides).
     static func convolution(input: (height: Int, width: Int, channels: Int), kernel: (height: Int, width: Int),
-                            strides: [Int], dilations: [Int], output: (height: Int, width: Int)) -> RowAddressing {
+                            strides: [Int], dilations: [Int], output: (height: Int, width: Int),
+                            pool: (grid: [Int], window: [Int], strides: [Int])? = nil) -> RowAddressing {
         let (h, w, c) = input
         let rowPitch = w * c
-        let geometry = Geometry.window(height: output.height, width: output.width, image: h * rowPitch,
-                                       rowStep: strides[0] * rowPitch, columnStep: strides[1] * c)
+        let (image, rowStep, columnStep) = (h * rowPitch, strides[0] * rowPitch, strides[1] * c)
+        let geometry = pool.map { pool in
+            Geometry.pooledWindow(height: pool.grid[0], width: pool.grid[1], windowHeight: pool.window[0], windowWidth: pool.window[1],
+                                  strideY: pool.strides[0], strideX: pool.strides[1], image: image, rowStep: rowStep, columnStep: columnStep)
+        } ?? .window(height: output.height, width: output.width, image: image, rowStep: rowStep, columnStep: columnStep)
         if dilations[1] == 1 {
             // A filter row's taps are adjacent input pixels: kw·C contiguous elements.
             let offsets = (0..<kernel.height).map { ky in ky * dilations[0] * rowPitch }
@@ -59,6 +69,18 @@ struct RowAddressing: Equatable {
             let rest = LLVMBuildUDiv(b, row, module.int64(width), "")
             let y = LLVMBuildURem(b, rest, module.int64(height), "")
             let n = LLVMBuildUDiv(b, rest, module.int64(height), "")
+            let loops = LoopNest(module: module, function: nil)
+            return loops.linear([n, y, x], [image, rowStep, columnStep])
+        case .pooledWindow(let height, let width, let windowHeight, let windowWidth, let strideY, let strideX, let image, let rowStep, let columnStep):
+            let cells = windowHeight * windowWidth
+            let cell = LLVMBuildURem(b, row, module.int64(cells), "")
+            let pooled = LLVMBuildUDiv(b, row, module.int64(cells), "")
+            let px = LLVMBuildURem(b, pooled, module.int64(width), "")
+            let rest = LLVMBuildUDiv(b, pooled, module.int64(width), "")
+            let py = LLVMBuildURem(b, rest, module.int64(height), "")
+            let n = LLVMBuildUDiv(b, rest, module.int64(height), "")
+            let y = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, py, module.int64(strideY), ""), LLVMBuildUDiv(b, cell, module.int64(windowWidth), ""), "")
+            let x = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, px, module.int64(strideX), ""), LLVMBuildURem(b, cell, module.int64(windowWidth), ""), "")
             let loops = LoopNest(module: module, function: nil)
             return loops.linear([n, y, x], [image, rowStep, columnStep])
         }
