@@ -22,6 +22,15 @@ import Testing
 /// Parameters are written as graph inputs. Independent parts ("lanes") can
 /// be split into graphs of their own (`components`), which LLVM compiles
 /// much faster than one module holding them all.
+extension IRText {
+    /// `relu(conv2d(x, w) + broadcast(bias))`: a convolution group at -O2.
+    mutating func convolutionWithBiasAndReLU(_ x: String, _ w: String, _ bias: String, _ attributes: String, _ shape: [Int]) -> String {
+        let conv = node("conv2d", [x, w], attributes, .f32, shape)
+        let biased = node("add", [conv, node("broadcast", [bias], "shape = \(IRText.list(shape))", .f32, shape)], "", .f32, shape)
+        return node("relu", [biased], "", .f32, shape)
+    }
+}
+
 struct IRText {
     private var inputs: [String] = []
     private var lines: [String] = []
@@ -1031,9 +1040,7 @@ private func resultDType(_ op: OpCode, _ dtype: DType, arity: Int) -> DType {
             "bias": try Values.tensor(.f32, [5], .general, &random),
         ]
         func convolution(_ attributes: String, _ shape: [Int]) -> String {
-            let conv = ir.node("conv2d", [x, w], attributes, .f32, shape)
-            let biased = ir.node("add", [conv, ir.node("broadcast", [bias], "shape = \(IRText.list(shape))", .f32, shape)], "", .f32, shape)
-            return ir.node("relu", [biased], "", .f32, shape)
+            ir.convolutionWithBiasAndReLU(x, w, bias, attributes, shape)
         }
         let padded = convolution("dilations = [1, 1], padding = [1, 1, 1, 1], strides = [1, 2]", [2, 13, 6, 5])
         ir.output(ir.node("pool2d", [padded], "kind = \"max\", padding = [0, 0, 0, 0], strides = [2, 2], window = [2, 2]", .f32, [2, 6, 3, 5]))
@@ -1061,9 +1068,7 @@ private func resultDType(_ op: OpCode, _ dtype: DType, arity: Int) -> DType {
             "bias": try Values.tensor(.f32, [20], .general, &random),
         ]
         func convolution(_ attributes: String, _ shape: [Int]) -> String {
-            let conv = ir.node("conv2d", [x, w], attributes, .f32, shape)
-            let biased = ir.node("add", [conv, ir.node("broadcast", [bias], "shape = \(IRText.list(shape))", .f32, shape)], "", .f32, shape)
-            return ir.node("relu", [biased], "", .f32, shape)
+            ir.convolutionWithBiasAndReLU(x, w, bias, attributes, shape)
         }
         let cases: [(conv: String, shape: [Int], pool: String, pooled: [Int])] = [
             ("dilations = [1, 1], padding = [0, 0, 0, 0], strides = [1, 1]", [2, 11, 9, 20],
