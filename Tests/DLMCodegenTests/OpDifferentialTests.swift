@@ -774,6 +774,28 @@ private func resultDType(_ op: OpCode, _ dtype: DType, arity: Int) -> DType {
         }
     }
 
+    /// Products whose epilogue only adds a matrix start their sums from it (no epilogue pass):
+    /// a bias (rows broadcast), a residual of the product's shape on either side of the `add`,
+    /// one output column, and a masked last vector.
+    @Test(arguments: [(37, 70, 100), (5, 17, 33), (64, 9, 1), (3, 128, 512)])
+    func matmulPlusMatrix(_ sizes: (m: Int, k: Int, n: Int)) throws {
+        var random = RandomSource(seed: 32, name: "\(sizes)")
+        var ir = IRText()
+        let (m, k, n) = sizes
+        let a = ir.input("a", .f32, [m, k]), b = ir.input("b", .f32, [k, n])
+        let bias = ir.input("bias", .f32, [n]), residual = ir.input("residual", .f32, [m, n])
+        let inputs = [
+            "a": try Values.tensor(.f32, [m, k], .general, &random), "b": try Values.tensor(.f32, [k, n], .general, &random),
+            "bias": try Values.tensor(.f32, [n], .general, &random), "residual": try Values.tensor(.f32, [m, n], .general, &random),
+        ]
+        let negated = ir.node("neg", [b], "", .f32, [k, n])
+        ir.output(ir.node("add", [ir.node("matmul", [a, b], "", .f32, [m, n]),
+                                  ir.node("broadcast", [bias], "shape = [\(m), \(n)]", .f32, [m, n])], "", .f32, [m, n]))
+        ir.output(ir.node("add", [residual, ir.node("matmul", [a, negated], "", .f32, [m, n])], "", .f32, [m, n]))
+        // Sums in another order (starting from the addend): float32 rounding.
+        expectJITAgrees(ir, inputs, Agreement(rtol: 1e-5, atol: 1e-5, signedZeros: false, native: true))
+    }
+
     /// Integer matmuls run through the interpreter callback.
     @Test(arguments: [DType.i32, .i64])
     func integerMatmul(_ dtype: DType) throws {

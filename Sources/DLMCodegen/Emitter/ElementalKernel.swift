@@ -148,6 +148,21 @@ final class ElementalBody {
         }
     }
 
+    /// When the root is `product + x` (either order), with the product read from `product` and
+    /// `x` read straight from memory: the access of `x`. A GEMM can then start its sums from
+    /// `x` instead of adding it in a pass of its own.
+    func addend(of product: ValueLocation) -> Int? {
+        guard case .op(let node, let operands)? = terms[root], node.op == .add, operands.count == 2 else { return nil }
+        var loads: [Int] = []
+        for operand in operands {
+            guard case .load(let a)? = terms[operand] else { return nil }
+            loads.append(a)
+        }
+        let others = loads.filter { accesses[$0].location != product }
+        guard loads.count - others.count == 1, let addend = others.first, accesses[addend].dtype == dtypes[root] else { return nil }
+        return addend
+    }
+
     /// The access the root is, when the body only moves elements (broadcast,
     /// transpose, slice, no arithmetic): such a kernel copies the stored bits,
     /// so 64-bit integers are not rounded through a double.

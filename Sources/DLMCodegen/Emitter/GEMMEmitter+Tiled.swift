@@ -54,8 +54,17 @@ extension GEMMEmitter {
     /// Emits an epilogue over rows `row0 ..< row0 + rows` and columns `column0 ..< column0 + width` of C.
     typealias TileEpilogue = (_ row0: LLVMValueRef?, _ rows: Int, _ column0: LLVMValueRef?, _ width: Int) throws -> Void
 
+    /// A matrix D the sums start from, `C = D + A·B` (a bias, or a recurrent step's input
+    /// projection): element (i, j) at `base[offset + i·rowStride + j]`. With `nextStep`, each
+    /// tile also asks for the elements `nextStep` further on (the next time step's rows).
+    struct Addend {
+        let base: LLVMValueRef?
+        let rowStride: Int, offset: Int
+        var nextStep = 0
+    }
+
     /// The tiles numbered `range` (all of them without one), each followed by `epilogue`.
-    func emitTiled(_ tiling: Tiling, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?,
+    func emitTiled(_ tiling: Tiling, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?, addend: Addend? = nil,
                    range: (begin: LLVMValueRef?, end: LLVMValueRef?)?, epilogue: TileEpilogue?) throws {
         let m = module
         let builder = m.builder
@@ -74,7 +83,7 @@ extension GEMMEmitter {
                            else: { try emitTile(tiling, rows: rows, width: tiling.panelWidth) })
             }
             func emitTile(_ tiling: Tiling, rows: Int, width: Int) throws {
-                emitTileProduct(tiling, rows: rows, width: width, row0: row0, column0: column0, a: a, b: b, c: c)
+                emitTileProduct(tiling, rows: rows, width: width, row0: row0, column0: column0, a: a, b: b, c: c, addend: addend)
                 try epilogue?(row0, rows, column0, width)
             }
         }
@@ -97,7 +106,7 @@ extension GEMMEmitter {
 
     /// One tile: `rows` × `width` accumulators (whole vectors, the last one masked) carried through K as phis.
     private func emitTileProduct(_ tiling: Tiling, rows: Int, width: Int, row0: LLVMValueRef?, column0: LLVMValueRef?,
-                                 a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?) {
+                                 a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?, addend: Addend?) {
         let m = module
         let builder = m.builder
         let lanes = tiling.lanes
@@ -108,6 +117,23 @@ extension GEMMEmitter {
         let fma = m.function("llvm.fmuladd.v\(lanes)f32", fmaType)
         let rowBases = (0..<rows).map { r in tiling.rows.base(of: LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), in: m) }
         var accumulators = [LLVMValueRef?](repeating: LLVMConstNull(access.vector), count: rows * vectors)
+        if let addend {
+            // The sums start from D's elements of the tile.
+            for r in 0..<rows {
+                let row = LLVMBuildNUWAdd(builder, row0, m.int64(r), "")
+                let start = LLVMBuildAdd(builder, LLVMBuildAdd(builder, LLVMBuildMul(builder, row, m.int64(addend.rowStride), ""),
+                                                               m.int64(addend.offset), ""), column0, "")
+                for v in 0..<vectors {
+                    accumulators[r * vectors + v] = access.load(addend.base, LLVMBuildAdd(builder, start, m.int64(v * lanes), ""), masked: v == vectors - 1)
+                }
+                if addend.nextStep != 0 {
+                    for line in stride(from: 0, to: width, by: 16) {
+                        m.prefetch(m.element(m.f32, addend.base, LLVMBuildAdd(builder, start, m.int64(addend.nextStep + line), "")),
+                                   forWriting: false, locality: 2)
+                    }
+                }
+            }
+        }
         // Where row r of the tile goes in C.
         func cRow(_ r: Int) -> LLVMValueRef? {
             if tiling.localTile { return m.int64(r * tiling.panelWidth) }

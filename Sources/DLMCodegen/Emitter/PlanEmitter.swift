@@ -508,6 +508,17 @@ final class PlanEmitter {
         guard prefersTiled(gemm) else { return try emitter.emit(gemm, a: aAddress, b: bAddress, c: cAddress) }
         let tiling = GEMMEmitter.Tiling(m: gemm.m, n: gemm.n, rows: .dense(depth: gemm.k), lanes: module.vectorLanes)
         kernelWork = gemm.m * gemm.n * gemm.k
+        // An epilogue that only adds a matrix (a bias, a step's input projection, a residual) becomes
+        // the sums' starting values: no pass over the tile at all.
+        if let epilogue, epilogue.shape.count == 2, let product = location(of: output), let a = epilogue.addend(of: product),
+           epilogue.accesses[a].strides.last == 1 || epilogue.shape.last == 1 {
+            let access = epilogue.accesses[a]
+            var nextStep = 0
+            if case .rows(_, _, let next) = access.location { nextStep = next }
+            let addend = GEMMEmitter.Addend(base: address(of: access.location, arena, slots), rowStride: access.strides[0],
+                                            offset: access.offset, nextStep: nextStep)
+            return try emitter.emitTiled(tiling, a: aAddress, b: bAddress, c: cAddress, addend: addend, range: takeSplit(tiling.tiles), epilogue: nil)
+        }
         let finish = epilogue.map { tileEpilogue($0, output: output, dtype: .f32, arena, slots) }
         try emitter.emitTiled(tiling, a: aAddress, b: bAddress, c: cAddress, range: takeSplit(tiling.tiles), epilogue: finish)
     }
