@@ -45,7 +45,8 @@ final class PlanEmitter {
     /// Inputs whose leading dim's rows are `stride` elements apart, with the next step's
     /// rows `nextStep` elements on (a scan body's step slices read in place); set before `emit`.
     var rowStrides: [ValueID: (stride: Int, nextStep: Int)] = [:]
-    /// A pool offered to the next convolution kernel; a direct convolution takes it (and clears it).
+    /// A pool offered to the next convolution kernel; a kernel that computes it (direct loops, or
+    /// an implicit GEMM in window order) clears it, and the pool then has no kernel of its own.
     var pendingPool: PoolFusion?
     /// Results written to the buffer in a table slot instead of the arena (a scan body's
     /// carries, written straight into the next step's carry); set before `emit`.
