@@ -28,16 +28,17 @@ extension GEMMEmitter {
         /// convolution's window), not the `[M, N]` matrix.
         let localTile: Bool
 
-        /// With `tileRows`, tiles of exactly that many rows (then `m` must be a multiple of it).
-        init(m: Int, n: Int, rows: RowAddressing, lanes: Int, tileRows fixedRows: Int? = nil) {
+        /// With `windowRows`, each tile is one pooling window of that many rows (`m` a multiple of
+        /// it) and C is that tile's own buffer, for the epilogue to pool.
+        init(m: Int, n: Int, rows: RowAddressing, lanes: Int, windowRows: Int? = nil) {
             self.m = m
             self.n = n
             self.rows = rows
             self.lanes = lanes
             tileVectors = min(4, (n + lanes - 1) / lanes)
             // 24 accumulators leave registers for B's vectors and A's broadcast.
-            tileRows = fixedRows ?? min(m, 8, 24 / tileVectors)
-            localTile = fixedRows != nil
+            tileRows = windowRows ?? min(m, 8, 24 / tileVectors)
+            localTile = windowRows != nil
         }
 
         var panelWidth: Int { tileVectors * lanes }
@@ -127,10 +128,8 @@ extension GEMMEmitter {
                     accumulators[r * vectors + v] = access.load(addend.base, LLVMBuildAdd(builder, start, m.int64(v * lanes), ""), masked: v == vectors - 1)
                 }
                 if addend.nextStep != 0 {
-                    for line in stride(from: 0, to: width, by: 16) {
-                        m.prefetch(m.element(m.f32, addend.base, LLVMBuildAdd(builder, start, m.int64(addend.nextStep + line), "")),
-                                   forWriting: false, locality: 2)
-                    }
+                    m.prefetch(m.f32, addend.base, from: LLVMBuildAdd(builder, start, m.int64(addend.nextStep), ""), count: width,
+                               forWriting: false, locality: 2)
                 }
             }
         }
@@ -140,7 +139,10 @@ extension GEMMEmitter {
             return LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, LLVMBuildNUWAdd(builder, row0, m.int64(r), ""), m.int64(tiling.n), ""), column0, "")
         }
         if !tiling.localTile {
-            for r in 0..<rows { prefetchForWriting(cRow(r), width: width, c: c) }
+            // C's lines, for writing, before the K loop, so the stores at the end find them in cache.
+            // Measured in one run (runtime-bench, JIT, median ms, with / without): LSTM b64 8.4 / 9.3
+            // and 8.1 / 8.5, MNIST CNN A b64 1.79 / 2.03 and 1.79 / 1.79.
+            for r in 0..<rows { m.prefetch(m.f32, c, from: cRow(r), count: width, forWriting: true, locality: 3) }
         }
         for (segment, offset) in tiling.rows.segmentOffsets.enumerated() {
             // Each row's segment and the B panel's first row as pointers made before the loop, so a step
@@ -166,16 +168,6 @@ extension GEMMEmitter {
             for v in 0..<vectors {
                 access.store(accumulators[r * vectors + v], c, LLVMBuildNUWAdd(builder, start, m.int64(v * lanes), ""), masked: v == vectors - 1)
             }
-        }
-    }
-
-    /// Asks for the tile's cache lines of C, for writing, before its K loop, so the stores at
-    /// the end find them in cache. Measured in one run (runtime-bench, JIT, median ms, with /
-    /// without): LSTM b64 8.4 / 9.3 and 8.1 / 8.5, MNIST CNN A b64 1.79 / 2.03 and 1.79 / 1.79.
-    private func prefetchForWriting(_ rowStart: LLVMValueRef?, width: Int, c: LLVMValueRef?) {
-        let lineFloats = 16
-        for line in stride(from: 0, to: width, by: lineFloats) {
-            module.prefetch(module.element(module.f32, c, LLVMBuildNUWAdd(module.builder, rowStart, module.int64(line), "")), forWriting: true, locality: 3)
         }
     }
 

@@ -83,26 +83,31 @@ extension PlanEmitter {
                     }
                 }
                 try loops.loop(filters, "f") { f in
-                    var pooled: LLVMValueRef?
-                    for cell in cells {
+                    let results = try cells.map { cell -> LLVMValueRef? in
                         var sum = m.real(0, m.f32)
                         for (value, row) in zip(cell.values, cell.weightRows) {
                             let weight = self.scalar.load(.f32, weights, LLVMBuildAdd(b, m.int64(row * filters), f, ""))
                             sum = LLVMBuildFAdd(b, sum, LLVMBuildFMul(b, value, weight, ""), "")
                         }
                         let full = cell.indices + [f]
-                        let result = try self.element(of: epilogue, bases: bases, registers: [0: sum]) { a in
+                        return try self.element(of: epilogue, bases: bases, registers: [0: sum]) { a in
                             loops.linear(full, epilogue.accesses[a].strides, offset: epilogue.accesses[a].offset)
                         }
-                        // Combined as the interpreter's pooling does: max, or a sum scaled once.
-                        pooled = pooled.map { isMax ? self.scalar.maximum($0, result) : LLVMBuildFAdd(b, $0, result, "") } ?? result
                     }
-                    if !isMax && cells.count > 1 { pooled = LLVMBuildFMul(b, pooled, m.real(1 / Double(cells.count), m.f32), "") }
+                    let pooled = self.pool(results, isMax: isMax)
                     let at = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, pixel, m.int64(filters), ""), f, "")
                     self.scalar.store(pooled, dtype, target, at)
                 }
             }
         }
+    }
+
+    /// A pooling window's float32 values combined as the interpreter's pooling does: their
+    /// maximum, or their sum scaled once by 1/count.
+    func pool(_ values: [LLVMValueRef?], isMax: Bool) -> LLVMValueRef? {
+        let combined = values.dropFirst().reduce(values.first ?? nil) { isMax ? scalar.maximum($0, $1) : LLVMBuildFAdd(b, $0, $1, "") }
+        guard !isMax, values.count > 1 else { return combined }
+        return LLVMBuildFMul(b, combined, module.real(1 / Double(values.count), module.f32), "")
     }
 
     /// Receptive-field elements of all a pooling window's convolution pixels, at most, that a
@@ -193,7 +198,7 @@ extension PlanEmitter {
         let pooledPixels = grid[0] * grid[1] * grid[2]
         let filters = w[3]
         guard rows.depth > 0, pooledPixels > 0 else { throw Unsupported("an empty convolution") }
-        let tiling = GEMMEmitter.Tiling(m: pooledPixels * cells, n: filters, rows: rows, lanes: module.vectorLanes, tileRows: cells)
+        let tiling = GEMMEmitter.Tiling(m: pooledPixels * cells, n: filters, rows: rows, lanes: module.vectorLanes, windowRows: cells)
         // The epilogue reads the convolution's value from a register (the tile buffer's element).
         let headValue = head.results[0]
         let epilogue = try ElementalBody(
@@ -225,17 +230,13 @@ extension PlanEmitter {
                 let loops = LoopNest(module: m, function: self.currentFunction)
                 try loops.loop(width, "pool.column", unrolled: false) { j in
                     let column = LLVMBuildNUWAdd(b, column0, j, "")
-                    var pooled: LLVMValueRef?
-                    for (cell, indices) in windowCells.enumerated() {
+                    let values = try windowCells.enumerated().map { cell, indices -> LLVMValueRef? in
                         let product = m.load(m.f32, tile, LLVMBuildNUWAdd(b, m.int64(cell * tiling.panelWidth), j, ""))
-                        let value = try self.element(of: epilogue, bases: bases, registers: [0: product]) { a in
+                        return try self.element(of: epilogue, bases: bases, registers: [0: product]) { a in
                             loops.linear(indices + [column], epilogue.accesses[a].strides, offset: epilogue.accesses[a].offset)
                         }
-                        // Combined as the interpreter's pooling does: max, or a sum scaled once.
-                        pooled = pooled.map { pool.isMax ? self.scalar.maximum($0, value) : LLVMBuildFAdd(b, $0, value, "") } ?? value
                     }
-                    if !pool.isMax && cells > 1 { pooled = LLVMBuildFMul(b, pooled, m.real(1 / Double(cells), m.f32), "") }
-                    self.scalar.store(pooled, .f32, target, LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, pixel, m.int64(filters), ""), column, ""))
+                    self.scalar.store(self.pool(values, isMax: pool.isMax), .f32, target, LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, pixel, m.int64(filters), ""), column, ""))
                 }
             }
         }

@@ -409,13 +409,8 @@ final class PlanEmitter {
         for (a, access) in body.accesses.enumerated() {
             guard case .rows(_, _, let nextStep) = access.location, access.strides.last == 1 else { continue }
             let start = LLVMBuildAdd(b, loops.linear(index, access.strides, offset: access.offset), module.int64(nextStep), "")
-            let lineElements = 64 / access.dtype.byteSize
-            for line in stride(from: 0, to: width, by: lineElements) {
-                let element = LLVMBuildAdd(b, start, module.int64(line), "")
-                // Past the sequence's end (the last step) the hint is harmless.
-                module.prefetch(module.element(module.i8, bases[a], LLVMBuildMul(b, element, module.int64(access.dtype.byteSize), "")),
-                                forWriting: false, locality: 2)
-            }
+            // Past the sequence's end (the last step) the hint is harmless.
+            module.prefetch(scalar.storage(access.dtype), bases[a], from: start, count: width, forWriting: false, locality: 2)
         }
     }
 

@@ -12,14 +12,13 @@ struct RowAddressing: Equatable {
     enum Geometry: Equatable {
         /// Row r starts at `r * stride`.
         case dense(stride: Int)
-        /// Row r is output pixel `(n, y, x)` of an `[N, height, width]` grid and starts at
-        /// `n * image + y * rowStep + x * columnStep`.
-        case window(height: Int, width: Int, image: Int, rowStep: Int, columnStep: Int)
-        /// Rows in pooling-window order: row r is cell `r % (windowHeight·windowWidth)` of the
-        /// window of pooled pixel `r / (windowHeight·windowWidth)` of an `[N, height, width]`
-        /// pooled grid, i.e. output pixel (n, y·strideY + cy, x·strideX + cx).
-        case pooledWindow(height: Int, width: Int, windowHeight: Int, windowWidth: Int, strideY: Int, strideX: Int,
-                          image: Int, rowStep: Int, columnStep: Int)
+        /// Convolution pixels in pooling-window order: row r is cell `r % (windowHeight·windowWidth)`
+        /// of the window of pixel `r / (windowHeight·windowWidth)` of an `[N, height, width]` grid,
+        /// i.e. output pixel (n, y·strideY + cy, x·strideX + cx), which starts at
+        /// `n * image + y * rowStep + x * columnStep`. Without a pool the window is 1×1 and the
+        /// rows are the output pixels in order.
+        case window(height: Int, width: Int, windowHeight: Int, windowWidth: Int, strideY: Int, strideX: Int,
+                    image: Int, rowStep: Int, columnStep: Int)
     }
 
     let geometry: Geometry
@@ -43,10 +42,9 @@ struct RowAddressing: Equatable {
         let (h, w, c) = input
         let rowPitch = w * c
         let (image, rowStep, columnStep) = (h * rowPitch, strides[0] * rowPitch, strides[1] * c)
-        let geometry = pool.map { pool in
-            Geometry.pooledWindow(height: pool.grid[0], width: pool.grid[1], windowHeight: pool.window[0], windowWidth: pool.window[1],
-                                  strideY: pool.strides[0], strideX: pool.strides[1], image: image, rowStep: rowStep, columnStep: columnStep)
-        } ?? .window(height: output.height, width: output.width, image: image, rowStep: rowStep, columnStep: columnStep)
+        let window = pool ?? (grid: [output.height, output.width], window: [1, 1], strides: [1, 1])
+        let geometry = Geometry.window(height: window.grid[0], width: window.grid[1], windowHeight: window.window[0], windowWidth: window.window[1],
+                                       strideY: window.strides[0], strideX: window.strides[1], image: image, rowStep: rowStep, columnStep: columnStep)
         if dilations[1] == 1 {
             // A filter row's taps are adjacent input pixels: kw·C contiguous elements.
             let offsets = (0..<kernel.height).map { ky in ky * dilations[0] * rowPitch }
@@ -64,19 +62,12 @@ struct RowAddressing: Equatable {
         switch geometry {
         case .dense(let stride):
             return LLVMBuildNUWMul(b, row, module.int64(stride), "a.row")
-        case .window(let height, let width, let image, let rowStep, let columnStep):
-            let x = LLVMBuildURem(b, row, module.int64(width), "")
-            let rest = LLVMBuildUDiv(b, row, module.int64(width), "")
-            let y = LLVMBuildURem(b, rest, module.int64(height), "")
-            let n = LLVMBuildUDiv(b, rest, module.int64(height), "")
-            let loops = LoopNest(module: module, function: nil)
-            return loops.linear([n, y, x], [image, rowStep, columnStep])
-        case .pooledWindow(let height, let width, let windowHeight, let windowWidth, let strideY, let strideX, let image, let rowStep, let columnStep):
+        case .window(let height, let width, let windowHeight, let windowWidth, let strideY, let strideX, let image, let rowStep, let columnStep):
             let cells = windowHeight * windowWidth
             let cell = LLVMBuildURem(b, row, module.int64(cells), "")
-            let pooled = LLVMBuildUDiv(b, row, module.int64(cells), "")
-            let px = LLVMBuildURem(b, pooled, module.int64(width), "")
-            let rest = LLVMBuildUDiv(b, pooled, module.int64(width), "")
+            let pixel = LLVMBuildUDiv(b, row, module.int64(cells), "")
+            let px = LLVMBuildURem(b, pixel, module.int64(width), "")
+            let rest = LLVMBuildUDiv(b, pixel, module.int64(width), "")
             let py = LLVMBuildURem(b, rest, module.int64(height), "")
             let n = LLVMBuildUDiv(b, rest, module.int64(height), "")
             let y = LLVMBuildNUWAdd(b, LLVMBuildNUWMul(b, py, module.int64(strideY), ""), LLVMBuildUDiv(b, cell, module.int64(windowWidth), ""), "")

@@ -27,6 +27,8 @@ final class JITCompiledPlan: CompiledPlan {
         slots.append(scratch)
         context.runner = runner
         context.bindings = bindings
+        if pool.threads > 1, context.team?.workers != pool.threads - 1 { context.team = WorkerTeam.shared(threads: pool.threads) }
+        if pool.threads == 1 { context.team = nil }
         context.pool = pool
         context.error = nil
         defer { context.runner = nil }
@@ -42,6 +44,8 @@ final class CallbackContext {
     var runner: GraphRunner?
     var bindings: [String: Int] = [:]
     var pool = ThreadPool(threads: 1)
+    /// The worker team for `pool`'s threads, looked up once per run, not per split kernel.
+    var team: WorkerTeam?
     var error: (any Error)?
 }
 

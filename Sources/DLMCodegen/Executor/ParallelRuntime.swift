@@ -16,10 +16,10 @@ enum ParallelRuntime {
 
     static let parallelFor: ParallelFor = { kernel, arena, slots, count, context in
         guard let kernel else { return 2 }
-        let threads = context.map { Unmanaged<CallbackContext>.fromOpaque($0).takeUnretainedValue().pool.threads } ?? 1
-        let parts = Int(min(Int64(threads), count))
-        guard parts > 1 else { return kernel(arena, slots, 0, count, context) }
-        if let status = WorkerTeam.shared(threads: threads).run(kernel, arena: arena, slots: slots, count: count, context: context, parts: parts) {
+        let callbackContext = context.map { Unmanaged<CallbackContext>.fromOpaque($0).takeUnretainedValue() }
+        let parts = Int(min(Int64(callbackContext?.pool.threads ?? 1), count))
+        guard parts > 1, let team = callbackContext?.team else { return kernel(arena, slots, 0, count, context) }
+        if let status = team.run(kernel, arena: arena, slots: slots, count: count, context: context, parts: parts) {
             return status
         }
         // The team is running another executor's kernel: split through Dispatch instead.

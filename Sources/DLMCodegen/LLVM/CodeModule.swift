@@ -95,12 +95,17 @@ final class CodeModule {
     // MARK: Finishing
 
     /// Checks the module; throws LLVM's explanation if it is malformed (a bug in the emitter).
-    /// A hint to bring the cache line at `address` (any pointer) into the data cache
-    /// (`llvm.prefetch`); on a bad address it does nothing.
-    func prefetch(_ address: LLVMValueRef?, forWriting: Bool, locality: Int32) {
-        let type = functionType(void, [bytePointer, i32, i32, i32])
-        let intrinsic = function("llvm.prefetch.p0i8", type)
-        call(intrinsic, type, [LLVMBuildBitCast(builder, address, bytePointer, ""), int32(forWriting ? 1 : 0), int32(locality), int32(1)])
+    /// Hints to bring the cache lines of `count` elements of `type` from element `index` of
+    /// `base` into the data cache (`llvm.prefetch`, one per 64-byte line); on addresses
+    /// outside memory a hint does nothing.
+    func prefetch(_ type: LLVMTypeRef, _ base: LLVMValueRef?, from index: LLVMValueRef?, count: Int, forWriting: Bool, locality: Int32) {
+        let signature = functionType(void, [bytePointer, i32, i32, i32])
+        let intrinsic = function("llvm.prefetch.p0i8", signature)
+        let bytes = Int(LLVMABISizeOfType(LLVMGetModuleDataLayout(module), type))
+        for element in stride(from: 0, to: count, by: max(1, 64 / bytes)) {
+            let address = LLVMBuildBitCast(builder, self.element(type, base, LLVMBuildAdd(builder, index, int64(element), "")), bytePointer, "")
+            call(intrinsic, signature, [address, int32(forWriting ? 1 : 0), int32(locality), int32(1)])
+        }
     }
 
     /// Marks the loop whose back edge is `branch` as not to be unrolled
