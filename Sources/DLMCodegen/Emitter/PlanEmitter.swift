@@ -222,8 +222,8 @@ final class PlanEmitter {
             let elemental = try ElementalBody(root: result, in: graph, shape: shape, bindings: layout.bindings, leaf: { $0 == result ? nil : self.location(of: $0) },
                                               shapeOf: { try self.concreteShape(graph, $0) }, constants: constantLocation)
             parts = [KernelPart(splittable: true) { arena, slots in try self.emitElemental(elemental, output: result, dtype: graph.type(of: result).dtype, arena, slots) }]
-        } else if node.op == .reshape || node.op == .dropout {
-            // Same elements, same order (dropout is the identity here, as in the interpreter).
+        } else if node.op == .reshape || (node.op == .dropout && node.operands.count == 1) {
+            // Same elements, same order (dropout without a step operand is the identity, as in the interpreter).
             parts = [KernelPart(splittable: false) { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }]
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })

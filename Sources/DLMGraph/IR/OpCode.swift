@@ -16,8 +16,12 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
     // Data movement and constants.
     case constant, broadcast, reshape, transpose, slice, concat, gather
     case oneHot = "one_hot"
+    case scatterAdd = "scatter_add"
     // Linear algebra and convolution.
     case matmul, conv2d, pool2d
+    case conv2dBackpropInput = "conv2d_backprop_input"
+    case conv2dBackpropFilter = "conv2d_backprop_filter"
+    case pool2dBackprop = "pool2d_backprop"
     // Reductions.
     case reduce, argmax
     // Stochastic.
@@ -39,9 +43,9 @@ public enum OpCode: String, CaseIterable, Hashable, Sendable {
              .logicalNot, .add, .sub, .mul, .div, .pow, .maximum, .minimum, .eq, .ne, .lt, .le, .gt, .ge,
              .logicalAnd, .logicalOr, .select, .cast:
             ElementwiseOps.definition(of: self)
-        case .constant, .broadcast, .reshape, .transpose, .slice, .concat, .gather, .oneHot:
+        case .constant, .broadcast, .reshape, .transpose, .slice, .concat, .gather, .oneHot, .scatterAdd:
             DataMovementOps.definition(of: self)
-        case .matmul, .conv2d, .pool2d:
+        case .matmul, .conv2d, .pool2d, .conv2dBackpropInput, .conv2dBackpropFilter, .pool2dBackprop:
             LinearAlgebraOps.definition(of: self)
         case .reduce, .argmax:
             ReductionOps.definition(of: self)

@@ -1,6 +1,6 @@
 /// Everything the compiler knows about one op, declared once: operands,
-/// attributes, regions, type rule and extra checks (and, for elementwise
-/// ops, the scalar expression). Later stages key kernels, gradients and
+/// attributes, regions, type rule, extra checks, gradient rule (and, for
+/// elementwise ops, the scalar expression). Later stages key kernels and
 /// lowerings by `OpCode`.
 public struct OpDefinition: Sendable {
     /// How many operands an op takes.
@@ -68,11 +68,13 @@ public struct OpDefinition: Sendable {
     public let inferTypes: TypeRule
     /// Extra checks.
     public let verify: Check
+    /// How gradients flow back through the op; `nil` only while an op has no rule yet (a test lists such ops).
+    public let gradient: Gradient?
 
     /// Declares an op.
     public init(name: String, summary: String, example: String, arity: Arity, attributes: [AttributeSpec] = [],
                 regionCount: Int = 0, scalar: ScalarExpr? = nil, inferTypes: @escaping TypeRule,
-                verify: @escaping Check = { _, _, _ in }) {
+                verify: @escaping Check = { _, _, _ in }, gradient: Gradient? = nil) {
         self.name = name
         self.summary = summary
         self.example = example
@@ -82,6 +84,7 @@ public struct OpDefinition: Sendable {
         self.scalar = scalar
         self.inferTypes = inferTypes
         self.verify = verify
+        self.gradient = gradient
     }
 
     /// The schema entry for an attribute name.

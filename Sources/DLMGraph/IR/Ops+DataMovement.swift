@@ -9,6 +9,7 @@ enum DataMovementOps {
         case .slice: slice
         case .concat: concat
         case .gather: gather
+        case .scatterAdd: scatterAdd
         default: oneHot
         }
     }
@@ -34,7 +35,8 @@ enum DataMovementOps {
                 throw TypeRules.fail("'values' has \(values.count) values; expected 1 or \(count)")
             }
             return [TensorType(try attributes.dtype("dtype"), Shape(dims))]
-        })
+        },
+        gradient: .none("it has no operands"))
 
     static let broadcast = OpDefinition(
         name: "broadcast", summary: "replicate x to a larger shape (NumPy rules: dims aligned right, each 1 or equal)",
@@ -51,7 +53,8 @@ enum DataMovementOps {
                 throw TypeRules.fail("cannot broadcast \(type) to \(Shape(target)): dim \(index) is \(dim), not 1 or \(target[offset + index])")
             }
             return [TensorType(type.dtype, Shape(target))]
-        })
+        },
+        gradient: .rule { c in [try c.builder.sumToShape(c.cotangent(), c.type(of: c.operand(0)).shape)] })
 
     static let reshape = OpDefinition(
         name: "reshape", summary: "same elements, new shape (element counts must be equal)",
@@ -64,7 +67,8 @@ enum DataMovementOps {
                 throw TypeRules.fail("cannot reshape \(type) (\(type.shape.elementCount) elements) to \(target) (\(target.elementCount) elements)")
             }
             return [TensorType(type.dtype, target)]
-        })
+        },
+        gradient: .rule { c in [try c.builder.reshape(c.cotangent(), to: c.type(of: c.operand(0)).shape)] })
 
     static let transpose = OpDefinition(
         name: "transpose", summary: "permute axes: result dim i is input dim permutation[i]",
@@ -77,6 +81,12 @@ enum DataMovementOps {
                 throw TypeRules.fail("'permutation' \(permutation) is not a permutation of 0..<\(type.shape.rank)")
             }
             return [TensorType(type.dtype, Shape(permutation.map { type.shape.dims[$0] }))]
+        },
+        gradient: .rule { c in
+            let permutation = try c.attributes.ints("permutation")
+            var inverse = permutation
+            for (position, axis) in permutation.enumerated() { inverse[axis] = position }
+            return [try c.builder.transpose(c.cotangent(), inverse)]
         })
 
     static let slice = OpDefinition(
@@ -109,7 +119,8 @@ enum DataMovementOps {
                 dims.append((end - start + .constant(step - 1)).floorDivided(by: step))
             }
             return [TensorType(type.dtype, Shape(dims))]
-        })
+        },
+        gradient: .rule { c in [try sliceCotangent(c)] })
 
     static let concat = OpDefinition(
         name: "concat", summary: "join operands along an axis",
@@ -132,6 +143,17 @@ enum DataMovementOps {
             var dims = first.shape.dims
             dims[axis] = total
             return [TensorType(first.dtype, Shape(dims))]
+        },
+        gradient: .rule { c in
+            // Each operand's cotangent is its own stretch of the result's.
+            let axis = try c.attributes.int("axis")
+            let g = try c.cotangent()
+            var start = Dim.constant(0)
+            return try c.node.operands.map { operand in
+                let end = start + c.type(of: operand).shape.dims[axis]
+                defer { start = end }
+                return try c.builder.slice(g, axis: axis, start: start, end: end)
+            }
         })
 
     static let gather = OpDefinition(
@@ -146,6 +168,34 @@ enum DataMovementOps {
             guard indices.dtype.isInteger else { throw TypeRules.fail("indices must be integers, got \(indices)") }
             let dims = Array(table.shape.dims[..<axis]) + indices.shape.dims + Array(table.shape.dims[(axis + 1)...])
             return [TensorType(table.dtype, Shape(dims))]
+        },
+        gradient: .rule { c in
+            // Rows picked several times receive the sum of their cotangents.
+            let table = c.type(of: c.operand(0))
+            let rows = try c.builder.emit(.scatterAdd, [c.operand(1), try c.cotangent()],
+                                          ["axis": .int(try c.attributes.int("axis")), "shape": .dims(table.shape.dims)])
+            return [rows, nil]
+        })
+
+    static let scatterAdd = OpDefinition(
+        name: "scatter_add", summary: "zeros of shape, plus each slice of updates added at its index along axis (the adjoint of gather)",
+        example: "%2 = scatter_add(%ids, %g) {axis = 0, shape = [10000, 64]} : f32[10000, 64]",
+        arity: .fixed(2), attributes: [.optional("axis", .int, default: .int(0)), .required("shape", .dims)],
+        inferTypes: { types, attributes, _ in
+            let indices = try TypeRules.first(types)
+            let updates = try TypeRules.operand(types, 1)
+            let target = try attributes.dims("shape")
+            let axis = try attributes.int("axis")
+            try TypeRules.requireAxis(axis, rank: target.count)
+            guard indices.dtype.isInteger else { throw TypeRules.fail("indices must be integers, got \(indices)") }
+            let expected = Array(target[..<axis]) + indices.shape.dims + Array(target[(axis + 1)...])
+            guard updates.shape.dims == expected else {
+                throw TypeRules.fail("updates \(updates) must have shape \(Shape(expected)) for indices \(indices) into \(Shape(target))")
+            }
+            return [TensorType(updates.dtype, Shape(target))]
+        },
+        gradient: .rule { c in
+            [nil, try c.builder.emit(.gather, [try c.cotangent(), c.operand(0)], ["axis": .int(try c.attributes.int("axis"))])]
         })
 
     static let oneHot = OpDefinition(
@@ -158,5 +208,43 @@ enum DataMovementOps {
             let depth = try attributes.int("depth")
             guard depth > 0 else { throw TypeRules.fail("'depth' must be positive, got \(depth)") }
             return [TensorType(try attributes.dtype("dtype"), Shape(indices.shape.dims + [.constant(depth)]))]
-        })
+        },
+        gradient: .none("its operand is integer indices"))
+
+    /// The cotangent of a slice's operand: the result's cotangent put back in
+    /// place, zeros elsewhere. A strided axis first spreads each element over
+    /// `step` positions (the element, then step - 1 zeros); then zeros pad
+    /// the stretch before `start` and after the last element taken.
+    static func sliceCotangent(_ c: GradientContext) throws -> ValueID {
+        let b = c.builder
+        let source = c.type(of: c.operand(0)).shape.dims
+        let starts = try c.attributes.dims("starts"), steps = try c.attributes.ints("steps")
+        var g = try c.cotangent()
+        for axis in source.indices {
+            var dims = b.shape(of: g).dims
+            let taken = dims[axis], step = steps[axis]
+            if step > 1 {
+                var spread = dims
+                spread.insert(1, at: axis + 1)
+                var gaps = spread
+                gaps[axis + 1] = .constant(step - 1)
+                let widened = try b.concat([try b.reshape(g, to: Shape(spread)), try b.filled(0, TensorType(b.type(of: g).dtype, Shape(gaps)))], axis: axis + 1)
+                var flat = dims
+                flat[axis] = taken * .constant(step)
+                g = try b.slice(try b.reshape(widened, to: Shape(flat)), axis: axis, start: 0, end: (taken - 1) * .constant(step) + 1)
+                dims = b.shape(of: g).dims
+            }
+            let before = starts[axis], after = source[axis] - starts[axis] - dims[axis]
+            var pieces: [ValueID] = []
+            for (length, isData) in [(before, false), (dims[axis], true), (after, false)] {
+                if isData { pieces.append(g); continue }
+                if length.constantValue == 0 { continue }
+                var padding = dims
+                padding[axis] = length
+                pieces.append(try b.filled(0, TensorType(b.type(of: g).dtype, Shape(padding))))
+            }
+            g = try b.concat(pieces, axis: axis)
+        }
+        return g
+    }
 }

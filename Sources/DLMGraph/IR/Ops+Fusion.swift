@@ -28,5 +28,6 @@ enum FusionOps {
             }
             guard !body.outputs.isEmpty else { throw TypeRules.fail("body must return at least one value") }
             return body.outputs.map { body.type(of: $0) }
-        })
+        },
+        gradient: .none("fusion groups are formed after differentiation"))
 }

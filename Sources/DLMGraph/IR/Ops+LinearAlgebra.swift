@@ -4,6 +4,9 @@ enum LinearAlgebraOps {
         switch op {
         case .matmul: matmul
         case .conv2d: conv2d
+        case .conv2dBackpropInput: conv2dBackpropInput
+        case .conv2dBackpropFilter: conv2dBackpropFilter
+        case .pool2dBackprop: pool2dBackprop
         default: pool2d
         }
     }
@@ -29,6 +32,12 @@ enum LinearAlgebraOps {
             let k2 = b.shape.dims[rank - 2]
             guard k1 == k2 else { throw TypeRules.fail("inner dims differ (\(k1) vs \(k2)) in \(a) x \(b)") }
             return [TensorType(a.dtype, Shape(Array(a.shape.dims[..<(rank - 1)]) + [b.shape.dims[rank - 1]]))]
+        },
+        gradient: .rule { c in
+            // dA = G·Bᵀ, dB = Aᵀ·G (batch dims ride along).
+            let b = c.builder, g = try c.cotangent()
+            return [try b.emit(.matmul, [g, try b.transposeLastTwo(c.operand(1))]),
+                    try b.emit(.matmul, [try b.transposeLastTwo(c.operand(0)), g])]
         })
 
     static let windowAttributes: [OpDefinition.AttributeSpec] = [
@@ -71,6 +80,69 @@ enum LinearAlgebraOps {
             let width = try outputSize(x.shape.dims[2], window: w.shape.dims[1], stride: strides[1],
                                        dilation: dilations[1], padding: padding[2] &+ padding[3], "output width")
             return [TensorType(x.dtype, Shape([x.shape.dims[0], height, width, w.shape.dims[3]]))]
+        },
+        gradient: .rule { c in
+            let g = try c.cotangent()
+            return [try convolutionInputGradient(c, g, filter: c.operand(1), inputShape: c.type(of: c.operand(0)).shape),
+                    try convolutionFilterGradient(c, input: c.operand(0), g, filterShape: c.type(of: c.operand(1)).shape)]
+        })
+
+    /// The window attributes a convolution passes on to its gradient ops.
+    static func convolutionWindow(_ c: GradientContext) -> [String: Attribute] {
+        c.node.attributes.filter { ["strides", "padding", "dilations"].contains($0.key) }
+    }
+
+    static func convolutionInputGradient(_ c: GradientContext, _ g: ValueID, filter: ValueID, inputShape: Shape) throws -> ValueID {
+        try c.builder.emit(.conv2dBackpropInput, [g, filter], convolutionWindow(c).merging(["input_shape": .dims(inputShape.dims)]) { a, _ in a })
+    }
+
+    static func convolutionFilterGradient(_ c: GradientContext, input: ValueID, _ g: ValueID, filterShape: Shape) throws -> ValueID {
+        try c.builder.emit(.conv2dBackpropFilter, [input, g], convolutionWindow(c).merging(["filter_shape": .dims(filterShape.dims)]) { a, _ in a })
+    }
+
+    /// Checks that a convolution of `input` by `filter` with these attributes gives `output`.
+    static func checkConvolution(input: TensorType, filter: TensorType, output: TensorType, _ attributes: AttributeReader) throws {
+        let forward = try conv2d.inferTypes([input, filter], attributes, [])
+        guard forward == [output] else {
+            throw TypeRules.fail("a convolution of \(input) by \(filter) gives \(forward.map(\.description).joined()), not \(output)")
+        }
+    }
+
+    static let conv2dBackpropInput = OpDefinition(
+        name: "conv2d_backprop_input", summary: "the gradient of conv2d with respect to its input: the transposed convolution of g by the filter",
+        example: "%2 = conv2d_backprop_input(%g, @conv1.weight) {dilations = [1, 1], input_shape = [B, 28, 28, 1], padding = [0, 0, 0, 0], strides = [1, 1]} : f32[B, 28, 28, 1]",
+        arity: .fixed(2),
+        attributes: windowAttributes + [.optional("dilations", .ints, default: .ints([1, 1])), .required("input_shape", .dims)],
+        inferTypes: { types, attributes, _ in
+            let g = try TypeRules.first(types)
+            let w = try TypeRules.operand(types, 1)
+            let input = TensorType(g.dtype, Shape(try attributes.dims("input_shape")))
+            try checkConvolution(input: input, filter: w, output: g, attributes)
+            return [input]
+        },
+        gradient: .rule { c in
+            // Linear in both operands: d/dg is the forward convolution, d/dw the filter gradient with g as the input.
+            let cotangent = try c.cotangent()
+            return [try c.builder.emit(.conv2d, [cotangent, c.operand(1)], convolutionWindow(c)),
+                    try convolutionFilterGradient(c, input: cotangent, c.operand(0), filterShape: c.type(of: c.operand(1)).shape)]
+        })
+
+    static let conv2dBackpropFilter = OpDefinition(
+        name: "conv2d_backprop_filter", summary: "the gradient of conv2d with respect to its filter: the correlation of the input with g",
+        example: "%2 = conv2d_backprop_filter(%x, %g) {dilations = [1, 1], filter_shape = [3, 3, 1, 32], padding = [0, 0, 0, 0], strides = [1, 1]} : f32[3, 3, 1, 32]",
+        arity: .fixed(2),
+        attributes: windowAttributes + [.optional("dilations", .ints, default: .ints([1, 1])), .required("filter_shape", .dims)],
+        inferTypes: { types, attributes, _ in
+            let x = try TypeRules.first(types)
+            let g = try TypeRules.operand(types, 1)
+            let filter = TensorType(x.dtype, Shape(try attributes.dims("filter_shape")))
+            try checkConvolution(input: x, filter: filter, output: g, attributes)
+            return [filter]
+        },
+        gradient: .rule { c in
+            let cotangent = try c.cotangent()
+            return [try convolutionInputGradient(c, c.operand(1), filter: cotangent, inputShape: c.type(of: c.operand(0)).shape),
+                    try c.builder.emit(.conv2d, [c.operand(0), cotangent], convolutionWindow(c))]
         })
 
     static let pool2d = OpDefinition(
@@ -95,5 +167,23 @@ enum LinearAlgebraOps {
             let width = try outputSize(x.shape.dims[2], window: .constant(window[1]), stride: strides[1],
                                        dilation: 1, padding: padding[2] &+ padding[3], "output width")
             return [TensorType(x.dtype, Shape([x.shape.dims[0], height, width, x.shape.dims[3]]))]
-        })
+        },
+        gradient: .rule { c in [try c.builder.emit(.pool2dBackprop, [c.operand(0), try c.cotangent()], c.node.attributes)] })
+
+    static let pool2dBackprop = OpDefinition(
+        name: "pool2d_backprop",
+        summary: "the gradient of pool2d: each window's cotangent goes to its first largest input (max) or is shared by the window's inputs (avg)",
+        example: "%2 = pool2d_backprop(%x, %g) {kind = \"max\", padding = [0, 0, 0, 0], strides = [2, 2], window = [2, 2]} : f32[B, 26, 26, 32]",
+        arity: .fixed(2),
+        attributes: [.required("kind", .string), .required("window", .ints)] + windowAttributes,
+        inferTypes: { types, attributes, _ in
+            let x = try TypeRules.first(types)
+            let g = try TypeRules.operand(types, 1)
+            let forward = try pool2d.inferTypes([x], attributes, [])
+            guard forward == [g] else {
+                throw TypeRules.fail("pooling \(x) gives \(forward.map(\.description).joined()), not \(g)")
+            }
+            return [x]
+        },
+        gradient: .none("second derivatives of pooling are not supported"))
 }

@@ -33,7 +33,38 @@ enum ReductionOps {
             }
             let dims = reducedDims(x.shape, axes: Set(axes), keepdims: try attributes.bool("keepdims"))
             return [TensorType(x.dtype, Shape(dims))]
-        })
+        },
+        gradient: .rule { c in [try reduceCotangent(c)] })
+
+    /// The cotangent of a reduction's operand: the result's cotangent spread
+    /// back over the reduced axes — as is for a sum, divided by the count for
+    /// a mean, shared equally by the tied extremes for max and min, and times
+    /// the product of the others for prod.
+    static func reduceCotangent(_ c: GradientContext) throws -> ValueID {
+        let b = c.builder, x = c.operand(0), y = c.result()
+        let shape = b.shape(of: x)
+        let axes = try c.attributes.ints("axes")
+        let kept = Shape(reducedDims(shape, axes: Set(axes), keepdims: true))
+        func spread(_ v: ValueID) throws -> ValueID { try b.broadcast(try b.reshape(v, to: kept), to: shape) }
+        let g = try spread(try c.cotangent())
+        switch try c.attributes.string("kind") {
+        case "sum":
+            return g
+        case "mean":
+            let count = axes.reduce(Dim.constant(1)) { $0 * shape.dims[$1] }
+            if let n = count.constantValue { return try b.scaled(g, by: 1 / Double(n)) }
+            // A symbolic count (a mean over the batch) is counted at run time.
+            let ones = try b.filled(1, TensorType(b.type(of: x).dtype, Shape(axes.map { shape.dims[$0] })))
+            return try b.div(g, try b.broadcast(try b.sumAll(ones), to: shape))
+        case "max", "min":
+            let dtype = b.type(of: x).dtype
+            let hits = try b.cast(try b.compare(.eq, x, try spread(y)), to: dtype)
+            let ties = try spread(try b.reduce("sum", hits, axes: axes))
+            return try b.div(try b.mul(g, hits), ties)
+        default:
+            return try b.div(try b.mul(g, try spread(y)), x)
+        }
+    }
 
     static let argmax = OpDefinition(
         name: "argmax", summary: "index (i64) of the first largest element along an axis",
@@ -47,5 +78,6 @@ enum ReductionOps {
             try TypeRules.requireAxis(axis, rank: x.shape.rank)
             let dims = reducedDims(x.shape, axes: [axis], keepdims: try attributes.bool("keepdims"))
             return [TensorType(.i64, Shape(dims))]
-        })
+        },
+        gradient: .none("its result is integer indices"))
 }

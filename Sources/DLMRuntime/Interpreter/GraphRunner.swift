@@ -285,12 +285,24 @@ package final class GraphRunner {
         switch node.op {
         case .constant: try DataMovementKernels.constant(attributes, outputs[0])
         case .broadcast: DataMovementKernels.broadcast(inputs[0], outputs[0])
-        case .reshape, .dropout: DataMovementKernels.copy(inputs[0], outputs[0])
+        case .reshape: DataMovementKernels.copy(inputs[0], outputs[0])
+        case .dropout:
+            if inputs.count == 2 {
+                try GradientKernels.dropout(inputs[0], step: inputs[1], outputs[0], attributes)
+            } else {
+                DataMovementKernels.copy(inputs[0], outputs[0])
+            }
         case .transpose: try DataMovementKernels.transpose(inputs[0], outputs[0], attributes)
         case .slice: try DataMovementKernels.slice(inputs[0], outputs[0], attributes, bindings)
         case .concat: try DataMovementKernels.concat(inputs, outputs[0], attributes)
         case .gather: try DataMovementKernels.gather(inputs[0], inputs[1], outputs[0], attributes)
         case .oneHot: DataMovementKernels.oneHot(inputs[0], outputs[0])
+        case .scatterAdd: try GradientKernels.scatterAdd(inputs[0], inputs[1], outputs[0], attributes)
+        case .conv2dBackpropInput:
+            try GradientKernels.conv2dBackpropInput(inputs[0], inputs[1], outputs[0], attributes, workspace: workspace, pool: pool)
+        case .conv2dBackpropFilter:
+            try GradientKernels.conv2dBackpropFilter(inputs[0], inputs[1], outputs[0], attributes, workspace: workspace, pool: pool)
+        case .pool2dBackprop: try GradientKernels.pool2dBackprop(inputs[0], inputs[1], outputs[0], attributes, pool: pool)
         case .matmul: LinearAlgebraKernels.matmul(inputs[0], inputs[1], outputs[0], pool: pool)
         case .conv2d: try LinearAlgebraKernels.conv2d(inputs[0], inputs[1], outputs[0], attributes, workspace: workspace, pool: pool)
         case .pool2d: try LinearAlgebraKernels.pool2d(inputs[0], outputs[0], attributes, pool: pool)

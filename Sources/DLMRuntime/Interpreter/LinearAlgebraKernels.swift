@@ -105,9 +105,19 @@ enum LinearAlgebraKernels {
                  c: out.pointer, ldc: filters)
             return
         }
-        // im2col: one row per output pixel holding its receptive field in (kh, kw, c) order,
-        // which matches the HWIO filter's row order, so one GEMM does the whole convolution.
-        nonisolated(unsafe) let columns = workspace.allocate(rows * depth * size)
+        let columns = workspace.allocate(rows * depth * size)
+        im2col(x, window, outputSize: (oh, ow), into: columns, pool: pool)
+        gemm(x.dtype, m: rows, n: filters, k: depth, a: columns, lda: depth, b: w.pointer, ldb: filters, c: out.pointer, ldc: filters)
+    }
+
+    /// im2col: one row per output pixel holding its receptive field in (kh, kw, c) order,
+    /// which matches the HWIO filter's row order, so one GEMM does the whole convolution.
+    static func im2col(_ x: BufferView, _ window: Window, outputSize: (Int, Int), into columns: UnsafeMutableRawPointer, pool: ThreadPool) {
+        let (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = outputSize
+        let depth = window.kh * window.kw * channels
+        let size = x.dtype.byteSize
+        nonisolated(unsafe) let columns = columns
         nonisolated(unsafe) let src = x.pointer
         pool.parallelFor(batch * oh, minimumWork: 4) { range in
             for row in range {
@@ -137,7 +147,6 @@ enum LinearAlgebraKernels {
                 }
             }
         }
-        gemm(x.dtype, m: rows, n: filters, k: depth, a: columns, lda: depth, b: w.pointer, ldb: filters, c: out.pointer, ldc: filters)
     }
 
     static func pool2d(_ x: BufferView, _ out: BufferView, _ attributes: [String: Attribute], pool: ThreadPool) throws {
