@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "DLMRuntime", targets: ["DLMRuntime"]),
         .library(name: "DLMPasses", targets: ["DLMPasses"]),
         .library(name: "DLMCodegen", targets: ["DLMCodegen"]),
+        .library(name: "DLMTraining", targets: ["DLMTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,11 +50,13 @@ let package = Package(
                 .linkedLibrary("LLVM-\(llvmMajorVersion)"),
             ]
         ),
+        // Training: data pipeline, the training loop, progress, metrics, checkpoints.
+        .target(name: "DLMTraining", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen"]),
         // The command line tool.
         .executableTarget(
             name: "dlmc",
             dependencies: [
-                "DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen",
+                "DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen", "DLMTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "DLMRuntimeTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DLMPassesTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DLMCodegenTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen", "DLMTestSupport"]),
+        .testTarget(name: "DLMTrainingTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen", "DLMTraining", "DLMTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DLMCTests", dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "dlmc"]),
     ],
     swiftLanguageModes: [.v6]

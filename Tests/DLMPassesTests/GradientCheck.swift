@@ -45,7 +45,7 @@ struct GradientCheck {
         let errors = verify(graph)
         #expect(errors.isEmpty, "\(errors)")
 
-        let interpreter = try Interpreter(graph: graph, parameters: [:], pool: ThreadPool(threads: 1))
+        let interpreter = try Interpreter(graph: graph, parameters: [:], pool: .default)
         func run(_ replaced: (input: Int, element: Int, delta: Double)?) throws -> [Tensor] {
             var tensors: [String: Tensor] = [:]
             for (index, input) in inputs.enumerated() {

@@ -162,3 +162,31 @@ public struct GraphBuilder {
         values.count == 1 ? values[0] : try emit(.concat, values, ["axis": .int(axis)])
     }
 }
+
+extension Graph {
+    /// Appends a copy of `node` of `source` (regions deep-copied) whose
+    /// operands are `operands`, and returns its results.
+    @discardableResult
+    public func appendCopy(of node: Node, from source: Graph, operands: [ValueID]) -> [ValueID] {
+        appendUnverified(node.op, operands, resultTypes: node.results.map { source.type(of: $0) }, attributes: node.attributes,
+                         regions: node.regions.map { $0.copy() }, location: node.location)
+    }
+
+    /// A deep copy: same inputs, parameters, nodes (regions copied too) and outputs.
+    public func copy() -> Graph {
+        let copy = Graph(name: name)
+        var values: [ValueID: ValueID] = [:]
+        for input in inputs { values[input] = copy.addInput(name: self.name(of: input) ?? "input", type: type(of: input)) }
+        for parameter in parameters {
+            // Names are unique in `self`, so re-adding them cannot fail.
+            values[parameter.value] = try? copy.addParameter(name: parameter.name, type: parameter.type,
+                                                              initializer: parameter.initializer, isTrainable: parameter.isTrainable)
+        }
+        for node in nodes {
+            let results = copy.appendCopy(of: node, from: self, operands: node.operands.map { values[$0] ?? $0 })
+            for (old, new) in zip(node.results, results) { values[old] = new }
+        }
+        copy.setOutputs(outputs.map { values[$0] ?? $0 }, names: outputNames)
+        return copy
+    }
+}

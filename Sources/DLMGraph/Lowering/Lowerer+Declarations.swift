@@ -2,7 +2,7 @@ import DLMSyntax
 
 extension Lowerer {
     /// Lowers one model to a fresh graph; `nil` when its signature is unusable.
-    func lowerModel(_ decl: FunctionDecl) -> (graph: Graph, summary: [LayerSummary], regularizers: [String: Regularizer])? {
+    func lowerModel(_ decl: FunctionDecl) -> (graph: Graph, summary: [LayerSummary], regularizers: [String: Regularizer], batchNorms: [BatchNormSite])? {
         let graph = Graph(name: decl.name.name)
         frames = [GraphFrame(graph: graph)]
         scopes = [Scope(namePrefix: "")]
@@ -10,6 +10,7 @@ extension Lowerer {
         parameterRanges = [:]
         explicitLayerNames = [:]
         regularizers = [:]
+        batchNorms = []
         defer { frames = []; scopes = [] }
 
         // Every symbol in an input's shape is a size bound at run time.
@@ -41,7 +42,7 @@ extension Lowerer {
         guard let outputs = checkResult(result, of: decl, expected: resultTypes.compactMap { $0 }) else { return nil }
         graph.outputs = outputs.map { materialize($0) }
         graph.outputNames = decl.result.elements.map { $0.name?.name }
-        return (graph, summary, regularizers)
+        return (graph, summary, regularizers, batchNorms)
     }
 
     /// Lowers the statements of a model or layer body and returns the value

@@ -69,6 +69,8 @@ final class Lowerer {
     var explicitLayerNames: [String: SourceRange] = [:]
     /// Regularizers requested for parameters of the model being lowered.
     var regularizers: [String: Regularizer] = [:]
+    /// Batch normalisations of the model's top-level graph (training swaps in batch statistics).
+    var batchNorms: [BatchNormSite] = []
     /// User layers expanded at least once (the rest are checked on their own).
     var expandedLayers: Set<String> = []
 

@@ -14,6 +14,28 @@ public struct LoweredModel: Sendable {
     public let regularizers: [String: Regularizer]
     /// The model's `train` block, checked, if it has one.
     public let training: TrainingConfig?
+    /// The batch normalisations in the model's graph, for training.
+    public let batchNorms: [BatchNormSite]
+}
+
+/// Where a batch normalisation of a model's graph reads its running
+/// statistics. Inference normalises with them; a train step substitutes the
+/// batch's mean and (biased) variance over every axis but `axis`, and
+/// updates the running statistics by `momentum` (Keras's rule).
+public struct BatchNormSite: Sendable, Hashable {
+    /// The normalised input.
+    public let input: ValueID
+    /// The feature axis of `input`.
+    public let axis: Int
+    /// moving = moving·momentum + batch·(1 - momentum).
+    public let momentum: Double
+    /// The running mean as the normalisation reads it (reshaped to broadcast along `axis`).
+    public let mean: ValueID
+    /// The running variance as the normalisation reads it.
+    public let variance: ValueID
+    /// The parameters holding the running statistics.
+    public let meanParameter: String
+    public let varianceParameter: String
 }
 
 /// Everything lowered from one source file.
@@ -56,7 +78,7 @@ public enum Lowering {
             guard let lowered = lowerer.lowerModel(declaration), diagnostics.errorCount == before else { continue }
             models.append(LoweredModel(name: declaration.name.name, doc: declaration.doc, graph: lowered.graph,
                                        summary: lowered.summary, regularizers: lowered.regularizers,
-                                       training: trainings[declaration.name.name]))
+                                       training: trainings[declaration.name.name], batchNorms: lowered.batchNorms))
         }
         lowerer.checkUncalledLayers()
         return LoweredModule(models: models)

@@ -47,7 +47,8 @@ struct TrainingChecker {
         let data = read("data") { try dataSource($0) }
         let validation = read("validate") { try validationSource($0) }
         let loss = read("loss") { try lossFunction($0) }
-        let optimizer = read("optimizer") { try optimizerSpec($0) }
+        let optimizerSettings = read("optimizer") { try optimizerSpec($0) }
+        let optimizer = optimizerSettings?.optimizer
         let epochs = read("epochs") { try positiveInt($0, "epochs") }
         let steps = read("steps") { try positiveInt($0, "steps") }
         let batch = read("batch") { try positiveInt($0, "batch") }
@@ -59,7 +60,8 @@ struct TrainingChecker {
             ok = false
         }
         guard ok, let data, let loss, let optimizer else { return nil }
-        return TrainingConfig(data: data, validation: validation, loss: loss, optimizer: optimizer, epochs: epochs ?? 1, steps: steps,
+        return TrainingConfig(data: data, validation: validation, loss: loss, optimizer: optimizer,
+                              schedule: optimizerSettings?.schedule, clipNorm: optimizerSettings?.clipNorm, epochs: epochs ?? 1, steps: steps,
                               batch: batch ?? 32, metrics: metrics ?? [], seed: seed ?? 0, shuffle: shuffle ?? true)
     }
 
@@ -248,12 +250,13 @@ struct TrainingChecker {
         }
     }
 
-    private func optimizerSpec(_ expr: Expr) throws -> Optimizer {
-        let (callee, args) = try call(expr, allowed: ["sgd", "rmsprop", "adam"], what: "optimizer") { name in
+    private func optimizerSpec(_ expr: Expr) throws -> (optimizer: Optimizer, schedule: LearningRateSchedule?, clipNorm: Double?) {
+        let (callee, args) = try call(expr, allowed: ["sgd", "rmsprop", "adam", "adamw"], what: "optimizer") { name in
             switch name {
-            case "sgd": ["lr", "momentum", "nesterov"]
-            case "rmsprop": ["lr", "rho", "momentum", "epsilon"]
-            default: ["lr", "beta1", "beta2", "epsilon"]
+            case "sgd": ["lr", "momentum", "nesterov", "clipnorm"]
+            case "rmsprop": ["lr", "rho", "momentum", "epsilon", "clipnorm"]
+            case "adamw": ["lr", "beta1", "beta2", "epsilon", "weight_decay", "clipnorm"]
+            default: ["lr", "beta1", "beta2", "epsilon", "clipnorm"]
             }
         }
         func fraction(_ name: String, _ fallback: Double) throws -> Double {
@@ -261,17 +264,50 @@ struct TrainingChecker {
             guard v < 1 else { throw fail(.trainArgument(name, "a number in [0, 1)"), at: args[name]?.range ?? callee.range) }
             return v
         }
+        // `lr:` is a number or a schedule whose initial rate it starts from.
+        var schedule: LearningRateSchedule?
+        if let lr = args["lr"], case .call = lr { schedule = try learningRateSchedule(lr) }
+        func learningRate(_ fallback: Double) throws -> Double {
+            if let schedule { return schedule.learningRate(atStep: 0) }
+            return try number(args["lr"], "lr", default: fallback, positive: true)
+        }
+        let clipNorm = try args["clipnorm"].map { try number($0, "clipnorm", default: 1, positive: true) }
+        let optimizer: Optimizer
         switch callee.name {
         case "sgd":
-            return .sgd(learningRate: try number(args["lr"], "lr", default: 0.01, positive: true), momentum: try fraction("momentum", 0),
-                        nesterov: try flag(args["nesterov"], "nesterov", default: false))
+            optimizer = .sgd(learningRate: try learningRate(0.01), momentum: try fraction("momentum", 0),
+                             nesterov: try flag(args["nesterov"], "nesterov", default: false))
         case "rmsprop":
-            return .rmsprop(learningRate: try number(args["lr"], "lr", default: 0.001, positive: true), rho: try fraction("rho", 0.9),
-                            momentum: try fraction("momentum", 0), epsilon: try number(args["epsilon"], "epsilon", default: 1e-7, positive: true))
+            optimizer = .rmsprop(learningRate: try learningRate(0.001), rho: try fraction("rho", 0.9),
+                                 momentum: try fraction("momentum", 0), epsilon: try number(args["epsilon"], "epsilon", default: 1e-7, positive: true))
+        case "adamw":
+            optimizer = .adamw(learningRate: try learningRate(0.001), beta1: try fraction("beta1", 0.9), beta2: try fraction("beta2", 0.999),
+                               epsilon: try number(args["epsilon"], "epsilon", default: 1e-7, positive: true),
+                               weightDecay: try number(args["weight_decay"], "weight_decay", default: 0.004))
         default:
-            return .adam(learningRate: try number(args["lr"], "lr", default: 0.001, positive: true), beta1: try fraction("beta1", 0.9),
-                         beta2: try fraction("beta2", 0.999), epsilon: try number(args["epsilon"], "epsilon", default: 1e-7, positive: true))
+            optimizer = .adam(learningRate: try learningRate(0.001), beta1: try fraction("beta1", 0.9),
+                              beta2: try fraction("beta2", 0.999), epsilon: try number(args["epsilon"], "epsilon", default: 1e-7, positive: true))
         }
+        return (optimizer, schedule, clipNorm)
+    }
+
+    /// `exponential_decay(0.01, decay_steps: 1000, decay_rate: 0.96, staircase: false)` or `cosine_decay(0.01, decay_steps: 1000, alpha: 0)`.
+    private func learningRateSchedule(_ expr: Expr) throws -> LearningRateSchedule {
+        let (name, args) = try call(expr, allowed: ["exponential_decay", "cosine_decay"], what: "learning-rate schedule") { name in
+            name == "exponential_decay" ? ["initial", "decay_steps", "decay_rate", "staircase"] : ["initial", "decay_steps", "alpha"]
+        }
+        guard args["initial"] != nil else { throw fail(.missingArgument("initial", name.name), at: name.range) }
+        guard let stepsExpr = args["decay_steps"] else { throw fail(.missingArgument("decay_steps", name.name), at: name.range) }
+        let initial = try number(args["initial"], "initial", default: 0.001, positive: true)
+        let decaySteps = try positiveInt(stepsExpr, "decay_steps")
+        if name.name == "exponential_decay" {
+            guard args["decay_rate"] != nil else { throw fail(.missingArgument("decay_rate", name.name), at: name.range) }
+            return .exponentialDecay(initial: initial, decaySteps: decaySteps, decayRate: try number(args["decay_rate"], "decay_rate", default: 1, positive: true),
+                                     staircase: try flag(args["staircase"], "staircase", default: false))
+        }
+        let alpha = try number(args["alpha"], "alpha", default: 0)
+        guard alpha <= 1 else { throw fail(.trainArgument("alpha", "a number in [0, 1]"), at: args["alpha"]?.range ?? name.range) }
+        return .cosineDecay(initial: initial, decaySteps: decaySteps, alpha: alpha)
     }
 
     private func metricList(_ expr: Expr) throws -> [String] {

@@ -1,4 +1,5 @@
 import DLMSyntax
+import Foundation
 
 /// A checked `train` block: everything the trainer needs, with defaults filled in.
 public struct TrainingConfig: Sendable {
@@ -10,6 +11,10 @@ public struct TrainingConfig: Sendable {
     public var loss: Loss
     /// The optimiser and its hyper-parameters.
     public var optimizer: Optimizer
+    /// How the learning rate changes with the step (`nil`: constant).
+    public var schedule: LearningRateSchedule?
+    /// Each gradient is scaled down to at most this L2 norm (Keras's per-variable `clipnorm`).
+    public var clipNorm: Double?
     /// Passes over the data (ignored when `steps` is set).
     public var epochs: Int
     /// A fixed number of optimiser steps, instead of epochs.
@@ -65,4 +70,36 @@ public enum Optimizer: Sendable, Hashable {
     case sgd(learningRate: Double, momentum: Double, nesterov: Bool)
     case rmsprop(learningRate: Double, rho: Double, momentum: Double, epsilon: Double)
     case adam(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double)
+    /// Adam with decoupled weight decay: each step first scales weights by 1 - lr·weightDecay.
+    case adamw(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double)
+
+    /// The (initial) learning rate.
+    public var learningRate: Double {
+        switch self {
+        case .sgd(let lr, _, _), .rmsprop(let lr, _, _, _), .adam(let lr, _, _, _), .adamw(let lr, _, _, _, _): lr
+        }
+    }
+}
+
+/// Keras's learning-rate schedules, as functions of the optimiser's step
+/// count before the step (0 for the first step).
+public enum LearningRateSchedule: Sendable, Hashable {
+    /// `initial · rate^(step / decaySteps)`, the exponent floored when `staircase`.
+    case exponentialDecay(initial: Double, decaySteps: Int, decayRate: Double, staircase: Bool)
+    /// `initial · ((1 - alpha) · (1 + cos(π · min(step, decaySteps) / decaySteps)) / 2 + alpha)`.
+    case cosineDecay(initial: Double, decaySteps: Int, alpha: Double)
+
+    /// The learning rate for a step (0-based count of steps taken so far).
+    public func learningRate(atStep step: Int) -> Double {
+        switch self {
+        case .exponentialDecay(let initial, let decaySteps, let rate, let staircase):
+            var exponent = Double(step) / Double(decaySteps)
+            if staircase { exponent.round(.down) }
+            return initial * Foundation.pow(rate, exponent)
+        case .cosineDecay(let initial, let decaySteps, let alpha):
+            let progress = Double(min(step, decaySteps)) / Double(decaySteps)
+            let cosine = 0.5 * (1 + Foundation.cos(Double.pi * progress))
+            return initial * ((1 - alpha) * cosine + alpha)
+        }
+    }
 }

@@ -104,6 +104,12 @@ public struct Fusion: GraphPass {
         for (root, indices) in members where indices.count > 1 && indices.contains(where: { nodes[$0].op.isElementwise || nodes[$0].op == .matmul || nodes[$0].op == .conv2d }) {
             // A group of only loads (broadcast + constant) is not worth a kernel.
             guard indices.contains(where: { nodes[$0].op.isElementwise }) else { continue }
+            // A kernel learns its sizes from its operands: a group that spreads scalars to a
+            // symbolic shape (a gradient of a mean over the batch) has none to learn them from.
+            let defined = Set(indices.flatMap { nodes[$0].results })
+            let known = indices.flatMap { nodes[$0].operands }.filter { !defined.contains($0) }
+                .reduce(into: Set<String>()) { $0.formUnion(graph.type(of: $1).shape.symbols) }
+            guard nodes[root].results.allSatisfy({ graph.type(of: $0).shape.symbols.isSubset(of: known) }) else { continue }
             for i in indices { groupOf[i] = root }
         }
 

@@ -5,5 +5,5 @@ model Net(x: f32[B, 4]) -> f32[B, 3] {
 train Net {
     data      = csv(path: "iris.csv", label: -1)
     loss      = sparse_categorical_crossentropy
-    optimizer = adamw(lr: 0.01)
+    optimizer = adagrad(lr: 0.01)
 }

@@ -49,7 +49,7 @@ extension Lowerer {
         let rank = x.type.shape.rank
         let axis = try args.axis("axis", rank: rank, default: -1)
         guard axis != 0 else { throw fail(.batchNormOverBatch, at: args.range(of: "axis")) }
-        _ = try args.fraction("momentum", default: 0.99)
+        let momentum = try args.fraction("momentum", default: 0.99)
         let epsilon = try args.float("epsilon", default: 0.001)
         guard let features = x.type.shape.dims[axis].constantValue else {
             throw fail(.symbolicFeatures("batchnorm", x.type.description), at: args.range(of: "x"))
@@ -58,8 +58,14 @@ extension Lowerer {
         // Running statistics are parameters that training updates but the optimiser does not.
         let mean = try parameter("\(args.layerName).moving_mean", featureType, initializer: .zeros, isTrainable: false, at: args.callee.range)
         let variance = try parameter("\(args.layerName).moving_variance", featureType, initializer: .ones, isTrainable: false, at: args.callee.range)
-        let centered = try elementwise(.sub, x, try alongAxis(mean, axis: axis, rank: rank, at: args.range), at: args.range, symbol: "batchnorm")
-        let shifted = try elementwise(.add, try alongAxis(variance, axis: axis, rank: rank, at: args.range),
+        let meanAlongAxis = try alongAxis(mean, axis: axis, rank: rank, at: args.range)
+        let varianceAlongAxis = try alongAxis(variance, axis: axis, rank: rank, at: args.range)
+        if x.level == 0 {
+            batchNorms.append(BatchNormSite(input: x.id, axis: axis, momentum: momentum, mean: meanAlongAxis.id, variance: varianceAlongAxis.id,
+                                            meanParameter: "\(args.layerName).moving_mean", varianceParameter: "\(args.layerName).moving_variance"))
+        }
+        let centered = try elementwise(.sub, x, meanAlongAxis, at: args.range, symbol: "batchnorm")
+        let shifted = try elementwise(.add, varianceAlongAxis,
                                       try constant(epsilon, dtype: x.type.dtype, at: args.range), at: args.range, symbol: "batchnorm")
         let inverse = try emit1(.rsqrt, [shifted], at: args.range)
         let normalized = try elementwise(.mul, centered, inverse, at: args.range, symbol: "batchnorm")

@@ -1,0 +1,114 @@
+import DLMCodegen
+import DLMGraph
+import DLMPasses
+import DLMRuntime
+
+/// Runs a model's compiled train step and evaluation graphs, and owns the
+/// training state between steps: parameters, optimiser slots, running
+/// statistics and the step count. Both graphs go through the -O2 pipeline in
+/// training mode and run on the chosen backend (the JIT compiles them like
+/// any plan; the interpreter is the reference).
+public final class TrainStepRunner {
+    /// The train step as compiled (after the passes).
+    public let step: TrainStep
+    /// The evaluation graph as compiled.
+    public let evaluation: TrainStep
+    private let stepExecutor: ModelExecutor
+    private let evaluationExecutor: ModelExecutor
+    private let config: TrainingConfig
+    private let inputName: String
+    /// The dtype of the step's scalar inputs (the model's floating-point type).
+    private let scalarType: DType
+    /// Every state tensor by name: parameters, then optimiser slots (`TrainStep.slotName`).
+    public private(set) var state: [String: Tensor]
+    /// Optimiser steps taken so far.
+    public private(set) var iterations: Int
+    /// Overrides the configured (or scheduled) learning rate.
+    public var learningRateOverride: Double?
+
+    /// Compiles the step and evaluation graphs of `model` and starts from
+    /// `parameters` (every parameter of the model) with zeroed optimiser slots,
+    /// or from a checkpoint's `state` and `iterations`.
+    public init(model: LoweredModel, config: TrainingConfig, parameters: [String: Tensor], backend: Backend,
+                pool: ThreadPool = .default, resumingAt iterations: Int = 0, log: ((String) -> Void)? = nil) throws {
+        guard model.graph.inputs.count == 1, let input = model.graph.inputs.first else {
+            throw TrainingError("model '\(model.name)' has \(model.graph.inputs.count) inputs; training reads one data source into one input",
+                                at: config.data.range)
+        }
+        inputName = model.graph.name(of: input) ?? "x"
+        self.config = config
+        let step = try TrainStep.build(model, config: config, training: true)
+        let evaluation = try TrainStep.build(model, config: config, training: false)
+        for graph in [step.graph, evaluation.graph] {
+            try PassManager(pipeline: .level(2), mode: .training).run(graph)
+        }
+        self.step = step
+        self.evaluation = evaluation
+        scalarType = step.graph.inputs.first { step.graph.name(of: $0) == TrainStep.InputName.learningRate }
+            .map { step.graph.type(of: $0).dtype } ?? .f32
+        stepExecutor = try ModelExecutor(graph: step.graph, parameters: [:], backend: backend, pool: pool, log: log)
+        evaluationExecutor = try ModelExecutor(graph: evaluation.graph, parameters: [:], backend: backend, pool: pool, log: log)
+        var state: [String: Tensor] = [:]
+        for name in step.stateNames {
+            if let value = parameters[name] {
+                state[name] = value
+            } else if let owner = step.slotOwners[name], let parameter = parameters[owner] {
+                state[name] = try Tensor(zeros: parameter.dtype, shape: parameter.shape)
+            } else {
+                throw TrainingError("missing parameter '\(name)'")
+            }
+        }
+        self.state = state
+        self.iterations = iterations
+    }
+
+    /// The model's parameters as they are now.
+    public var parameters: [String: Tensor] { state.filter { step.slotOwners[$0.key] == nil } }
+
+    /// The learning rate of the next step.
+    public var learningRate: Double {
+        learningRateOverride ?? config.schedule?.learningRate(atStep: iterations) ?? config.optimizer.learningRate
+    }
+
+    /// One optimiser step on a batch; returns the batch's loss (before the update) and the model's output for it.
+    public func train(features: Tensor, targets: Tensor) throws -> (loss: Double, prediction: Tensor) {
+        let dtype = scalarType
+        var inputs = state
+        inputs[inputName] = features
+        inputs[TrainStep.InputName.target] = targets
+        inputs[TrainStep.InputName.learningRate] = try Tensor(dtype: dtype, shape: [], values: [learningRate])
+        inputs[TrainStep.InputName.iteration] = try Tensor(dtype: dtype, shape: [], values: [Double(iterations + 1)])
+        if step.graph.inputs.contains(where: { step.graph.name(of: $0) == TrainStep.InputName.dropoutStep }) {
+            inputs[TrainStep.InputName.dropoutStep] = try Tensor(dtype: .i64, shape: [], values: [Double(iterations)])
+        }
+        let outputs = try stepExecutor.run(inputs)
+        let loss = try outputs[TrainStep.lossOutput].scalar(at: 0)
+        guard loss.isFinite else {
+            throw TrainingError("the loss became \(loss) at step \(iterations + 1); try a lower learning rate, or check the data for extreme values")
+        }
+        for (name, value) in zip(step.updatedState, outputs.dropFirst(2)) { state[name] = value }
+        iterations += 1
+        return (loss, outputs[TrainStep.predictionOutput])
+    }
+
+    /// The loss and the model's output on a batch, in inference mode (no update).
+    public func evaluate(features: Tensor, targets: Tensor) throws -> (loss: Double, prediction: Tensor) {
+        var inputs = parameters
+        inputs[inputName] = features
+        inputs[TrainStep.InputName.target] = targets
+        let outputs = try evaluationExecutor.run(inputs)
+        return (try outputs[TrainStep.lossOutput].scalar(at: 0), outputs[TrainStep.predictionOutput])
+    }
+
+    /// Replaces the training state (resuming from a checkpoint).
+    public func restore(state: [String: Tensor], iterations: Int) throws {
+        for name in step.stateNames {
+            guard let value = state[name], let current = self.state[name] else { throw TrainingError("the checkpoint has no '\(name)'") }
+            guard value.shape == current.shape, value.dtype == current.dtype else {
+                throw TrainingError("the checkpoint's '\(name)' is \(value.dtype.rawValue)\(value.shape), but the model needs \(current.dtype.rawValue)\(current.shape)")
+            }
+        }
+        self.state = state.filter { step.stateNames.contains($0.key) }
+        self.iterations = iterations
+    }
+}
