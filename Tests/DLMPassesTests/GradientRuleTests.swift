@@ -5,6 +5,11 @@ import Testing
 
 /// Every op's gradient rule against central finite differences in f64.
 @Suite struct GradientRuleTests {
+    @Test func everyOpDeclaresHowGradientsFlow() {
+        let missing = OpCode.allCases.filter { $0.definition.gradient == nil }.map(\.rawValue)
+        #expect(missing.isEmpty, "ops without a gradient rule or a reason they have none: \(missing)")
+    }
+
     @Test(arguments: [OpCode.neg, .abs, .exp, .tanh, .sigmoid, .relu, .leakyRelu, .gelu, .erf])
     func unary(_ op: OpCode) throws {
         var check = GradientCheck()

@@ -133,18 +133,19 @@ extension PlanEmitter {
             let context = LLVMGetParam(currentFunction, 4)
             let status = module.call(scan.entry, entryType, [bodyArena, table, context, LLVMConstNull(module.pointer(to: callbackType))])
             returnIfFailed(status, in: currentFunction, "step")
-            for (position, output) in body.outputs.enumerated() {
-                if position < scan.carryCount, scan.alternates[position] != nil { continue }
+            // Per-step outputs first: one may be an incoming carry (a residual the gradient reads),
+            // which the carry copies below overwrite.
+            for (position, output) in body.outputs.enumerated() where position >= scan.carryCount {
                 let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
-                if position < scan.carryCount {
-                    LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try byteCount(of: output, in: body)))
-                } else {
-                    let stacked = node.results[position]
-                    let shape = try concreteShape(graph, stacked)
-                    let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: stacked).dtype.byteSize
-                    copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t,
-                                 stacked: address(of: location(of: stacked), arena, slots), single: result, toStacked: true)
-                }
+                let stacked = node.results[position]
+                let shape = try concreteShape(graph, stacked)
+                let row = shape.dropFirst(2).reduce(1, *) * graph.type(of: stacked).dtype.byteSize
+                copyRows(batch: shape[0], rowBytes: row, steps: scan.length, t: t,
+                         stacked: address(of: location(of: stacked), arena, slots), single: result, toStacked: true)
+            }
+            for (position, output) in body.outputs.prefix(scan.carryCount).enumerated() where scan.alternates[position] == nil {
+                let result = scan.emitter.address(of: scan.emitter.location(of: output), bodyArena, table)
+                LLVMBuildMemCpy(b, at(scan.carries[position]), 1, result, 1, module.int64(try byteCount(of: output, in: body)))
             }
         }
         for (position, carry) in scan.carries.enumerated() {

@@ -5,6 +5,12 @@ public enum Gradient: Sendable {
     /// emits ordinary IR computing each operand's cotangent (`nil` where an
     /// operand receives none, such as integer indices or a condition).
     case rule(@Sendable (GradientContext) throws -> [ValueID?])
+    /// For ops whose backward pass reads values the forward pass computes
+    /// inside a region (a scan body's per-step intermediates): before the
+    /// reverse sweep, `expose` rewrites the forward node so it also returns
+    /// them (as extra results, in place, so nothing is computed twice); the
+    /// rule then sees the rewritten node.
+    case withResiduals(expose: @Sendable (Node, Graph) throws -> Node, rule: @Sendable (GradientContext) throws -> [ValueID?])
     /// The op's results carry no gradient (comparisons, argmax, constants);
     /// the string says why, for messages.
     case none(String)
@@ -20,12 +26,15 @@ public struct GradientContext {
     public let node: Node
     /// The cotangent of each result; `nil` for results nothing depends on.
     public let resultCotangents: [ValueID?]
+    /// For each operand, whether anything asked for its gradient (rules may skip the others).
+    public let needsGradient: [Bool]
 
     /// Creates a context; the reverse-mode pass does this for every node on the path to the loss.
-    public init(builder: GraphBuilder, node: Node, resultCotangents: [ValueID?]) {
+    public init(builder: GraphBuilder, node: Node, resultCotangents: [ValueID?], needsGradient: [Bool]) {
         self.builder = builder
         self.node = node
         self.resultCotangents = resultCotangents
+        self.needsGradient = needsGradient
     }
 
     /// Operand `index` of the node.

@@ -173,7 +173,10 @@ extension Graph {
     }
 
     /// A deep copy: same inputs, parameters, nodes (regions copied too) and outputs.
-    public func copy() -> Graph {
+    public func copy() -> Graph { copyMappingValues().graph }
+
+    /// A deep copy, and the copy's value for each of this graph's values.
+    public func copyMappingValues() -> (graph: Graph, values: [ValueID: ValueID]) {
         let copy = Graph(name: name)
         var values: [ValueID: ValueID] = [:]
         for input in inputs { values[input] = copy.addInput(name: self.name(of: input) ?? "input", type: type(of: input)) }
@@ -187,6 +190,6 @@ extension Graph {
             for (old, new) in zip(node.results, results) { values[old] = new }
         }
         copy.setOutputs(outputs.map { values[$0] ?? $0 }, names: outputNames)
-        return copy
+        return (copy, values)
     }
 }

@@ -51,9 +51,15 @@ public struct GraphPrinter: Sendable {
             line += node.results.map(namer.name(of:)).joined(separator: ", ") + " = "
         }
         line += "\(node.op.rawValue)(\(node.operands.map(namer.name(of:)).joined(separator: ", ")))"
-        if !node.attributes.isEmpty {
-            let items = node.attributes.keys.sorted().compactMap { key in
-                node.attributes[key].map { "\(key) = \(GraphPrinter.text(of: $0))" }
+        let definition = node.op.definition
+        // Attributes marked quiet are left out at their default (the parser fills them back in).
+        let shown = node.attributes.filter { key, value in
+            guard let spec = definition.attributeSpec(named: key), spec.isQuietAtDefault else { return true }
+            return value != spec.defaultValue
+        }
+        if !shown.isEmpty {
+            let items = shown.keys.sorted().compactMap { key in
+                shown[key].map { "\(key) = \(GraphPrinter.text(of: $0))" }
             }
             line += " {\(items.joined(separator: ", "))}"
         }

@@ -33,15 +33,18 @@ public struct OpDefinition: Sendable {
         public let kind: AttributeKind
         /// The value used when absent; `nil` means the attribute is required.
         public let defaultValue: Attribute?
+        /// Whether the printer leaves the attribute out when it has its default
+        /// (for attributes most nodes never set, such as a scan's residual count).
+        public let isQuietAtDefault: Bool
 
         /// A required attribute.
         public static func required(_ name: String, _ kind: AttributeKind) -> AttributeSpec {
-            AttributeSpec(name: name, kind: kind, defaultValue: nil)
+            AttributeSpec(name: name, kind: kind, defaultValue: nil, isQuietAtDefault: false)
         }
 
         /// An optional attribute with its default.
-        public static func optional(_ name: String, _ kind: AttributeKind, default value: Attribute) -> AttributeSpec {
-            AttributeSpec(name: name, kind: kind, defaultValue: value)
+        public static func optional(_ name: String, _ kind: AttributeKind, default value: Attribute, quiet: Bool = false) -> AttributeSpec {
+            AttributeSpec(name: name, kind: kind, defaultValue: value, isQuietAtDefault: quiet)
         }
     }
 

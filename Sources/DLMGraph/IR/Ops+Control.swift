@@ -14,7 +14,9 @@ enum ControlOps {
         """,
         arity: .variadic(minimum: 1),
         attributes: [.required("sequences", .int), .required("carries", .int),
-                     .optional("reverse", .bool, default: .bool(false))],
+                     .optional("reverse", .bool, default: .bool(false)),
+                     // Trailing per-step outputs kept for the gradient (see ScanGradient).
+                     .optional("residuals", .int, default: .int(0), quiet: true)],
         regionCount: 1,
         inferTypes: { types, attributes, regions in
             let sequenceCount = try attributes.int("sequences")
@@ -60,5 +62,7 @@ enum ControlOps {
                 throw TypeRules.fail("per-step output \(output) must have a batch dim")
             }
             return carries + stacked
-        })
+        },
+        gradient: .withResiduals(expose: { node, graph in try ScanGradient.expose(node, in: graph) },
+                                 rule: { c in try ScanGradient.rule(c) }))
 }

@@ -40,15 +40,17 @@ enum ScanKernel {
                                  to: view.pointer, 0, view.strides)
             }
             let results = try body.run(bound, bindings: bindings, pool: pool)
-            for (carry, result) in zip(carries, results.prefix(carryCount)) {
-                carry.pointer.copyMemory(from: result.pointer, byteCount: carry.byteCount)
-            }
+            // Per-step outputs first: one may be an incoming carry (a residual the gradient reads),
+            // which the carry copies below overwrite.
             for (stacked, result) in zip(outputs.dropFirst(carryCount), results.dropFirst(carryCount)) {
                 // stacked is [B, T, ...]; result is [B, ...].
                 var strides = stacked.strides
                 let timeStride = strides.remove(at: 1)
                 StridedCopy.copy(shape: result.shape, elementSize: result.dtype.byteSize, from: result.pointer, 0, result.strides,
                                  to: stacked.pointer, t * timeStride, strides)
+            }
+            for (carry, result) in zip(carries, results.prefix(carryCount)) where carry.pointer != result.pointer {
+                carry.pointer.copyMemory(from: result.pointer, byteCount: carry.byteCount)
             }
         }
         for (output, carry) in zip(outputs.prefix(carryCount), carries) {

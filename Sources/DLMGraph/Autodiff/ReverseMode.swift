@@ -1,12 +1,10 @@
-import DLMGraph
-
 /// Reverse-mode differentiation as a graph transformation: appends to a
-/// graph the ops that compute a scalar's gradient with respect to chosen
-/// values. Every node on a path from those values to the scalar is visited
-/// once, last to first, and its op's gradient rule (in its `OpDefinition`)
-/// emits ordinary IR for its operands' cotangents; cotangents reaching a
-/// value along several paths are summed in a fixed order. The result is a
-/// plain graph that the usual passes fuse and plan like any other.
+/// graph the ops that compute cotangents of chosen values. Every node on a
+/// path from those values to the seeded outputs is visited once, last to
+/// first, and its op's gradient rule (in its `OpDefinition`) emits ordinary
+/// IR for its operands' cotangents; cotangents reaching a value along
+/// several paths are summed in a fixed order. The result is a plain graph
+/// that the usual passes fuse and plan like any other.
 public enum ReverseMode {
     /// Appends the gradient of `loss` (a floating-point scalar) with respect
     /// to each of `values` to `graph`, and returns them in order (zeros for
@@ -17,25 +15,39 @@ public enum ReverseMode {
         guard lossType.shape.rank == 0, lossType.dtype.isFloatingPoint else {
             throw OpError("can only differentiate a floating-point scalar, not \(lossType)")
         }
+        let builder = GraphBuilder(graph)
+        let seed = try builder.filled(1, like: loss)
+        let cotangents = try vectorJacobianProduct(seeds: [(loss, seed)], withRespectTo: values, in: graph)
+        return try zip(values, cotangents).map { value, cotangent in try cotangent ?? builder.zeros(like: value) }
+    }
+
+    /// Appends to `graph` the cotangents of `values` given the cotangents
+    /// (`seeds`) of some of its values: the vector-Jacobian product. `nil`
+    /// for values no seeded value depends on.
+    public static func vectorJacobianProduct(seeds: [(value: ValueID, cotangent: ValueID)], withRespectTo values: [ValueID],
+                                             in graph: Graph) throws -> [ValueID?] {
+        let active = activeValues(from: values, nodes: graph.nodes, in: graph)
+        try exposeResiduals(active: active, in: graph)
         let nodes = graph.nodes
-        let active = activeValues(from: values, nodes: nodes, in: graph)
         var cotangents: [ValueID: ValueID] = [:]
         let seedBuilder = GraphBuilder(graph)
-        cotangents[loss] = try seedBuilder.filled(1, like: loss)
-
+        for (value, cotangent) in seeds {
+            cotangents[value] = try cotangents[value].map { try seedBuilder.add($0, cotangent) } ?? cotangent
+        }
         for node in nodes.reversed() {
             let resultCotangents = node.results.map { cotangents[$0] }
             guard resultCotangents.contains(where: { $0 != nil }), node.operands.contains(where: active.contains) else { continue }
-            guard let gradient = node.op.definition.gradient else {
+            let rule: @Sendable (GradientContext) throws -> [ValueID?]
+            switch node.op.definition.gradient {
+            case nil:
                 throw OpError("'\(node.op.rawValue)' has no gradient rule yet, so the model cannot be trained through it", location: node.location)
+            case .none(let reason)?:
+                throw OpError("cannot differentiate through '\(node.op.rawValue)': \(reason)", location: node.location)
+            case .rule(let body)?, .withResiduals(_, let body)?:
+                rule = body
             }
-            guard case .rule(let rule) = gradient else {
-                if case .none(let reason) = gradient {
-                    throw OpError("cannot differentiate through '\(node.op.rawValue)': \(reason)", location: node.location)
-                }
-                continue
-            }
-            let context = GradientContext(builder: GraphBuilder(graph, location: node.location), node: node, resultCotangents: resultCotangents)
+            let context = GradientContext(builder: GraphBuilder(graph, location: node.location), node: node,
+                                          resultCotangents: resultCotangents, needsGradient: node.operands.map(active.contains))
             let operandCotangents = try rule(context)
             guard operandCotangents.count == node.operands.count else {
                 throw OpError("internal: the gradient rule of '\(node.op.rawValue)' returned \(operandCotangents.count) cotangents for \(node.operands.count) operands", location: node.location)
@@ -52,7 +64,20 @@ public enum ReverseMode {
                 }
             }
         }
-        return try values.map { value in try cotangents[value] ?? seedBuilder.zeros(like: value) }
+        return values.map { cotangents[$0] }
+    }
+
+    /// Rewrites, in place, every active node whose op keeps residuals so that
+    /// it also returns them (a scan then stores its per-step intermediates).
+    static func exposeResiduals(active: Set<ValueID>, in graph: Graph) throws {
+        var nodes = graph.nodes
+        var changed = false
+        for (index, node) in nodes.enumerated() where node.operands.contains(where: active.contains) {
+            guard case .withResiduals(let expose, _)? = node.op.definition.gradient else { continue }
+            nodes[index] = try expose(node, graph)
+            changed = true
+        }
+        if changed { graph.replaceNodes(nodes) }
     }
 
     /// Floating-point values that depend on any of `sources` (the sources included).
