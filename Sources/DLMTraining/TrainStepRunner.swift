@@ -3,18 +3,15 @@ import DLMGraph
 import DLMPasses
 import DLMRuntime
 
-/// Runs a model's compiled train step and evaluation graphs, and owns the
-/// training state between steps: parameters, optimiser slots, running
-/// statistics and the step count. Both graphs go through the -O2 pipeline in
-/// training mode and run on the chosen backend (the JIT compiles them like
-/// any plan; the interpreter is the reference).
+/// Runs a model's compiled train step, and owns the training state between
+/// steps: parameters, optimiser slots, running statistics and the step
+/// count. The step goes through the -O2 pipeline in training mode and runs
+/// on the chosen backend (the JIT compiles it like any plan; the
+/// interpreter is the reference).
 public final class TrainStepRunner {
     /// The train step as compiled (after the passes).
     public let step: TrainStep
-    /// The evaluation graph as compiled.
-    public let evaluation: TrainStep
     private let stepExecutor: ModelExecutor
-    private let evaluationExecutor: ModelExecutor
     private let config: TrainingConfig
     private let inputName: String
     /// The dtype of the step's scalar inputs (the model's floating-point type).
@@ -26,7 +23,7 @@ public final class TrainStepRunner {
     /// Overrides the configured (or scheduled) learning rate.
     public var learningRateOverride: Double?
 
-    /// Compiles the step and evaluation graphs of `model` and starts from
+    /// Compiles the train step of `model` and starts from
     /// `parameters` (every parameter of the model) with zeroed optimiser slots,
     /// or from a checkpoint's `state` and `iterations`.
     public init(model: LoweredModel, config: TrainingConfig, parameters: [String: Tensor], backend: Backend,
@@ -38,16 +35,11 @@ public final class TrainStepRunner {
         inputName = model.graph.name(of: input) ?? "x"
         self.config = config
         let step = try TrainStep.build(model, config: config, training: true)
-        let evaluation = try TrainStep.build(model, config: config, training: false)
-        for graph in [step.graph, evaluation.graph] {
-            try PassManager(pipeline: .level(2), mode: .training).run(graph)
-        }
+        try PassManager(pipeline: .level(2), mode: .training).run(step.graph)
         self.step = step
-        self.evaluation = evaluation
         scalarType = step.graph.inputs.first { step.graph.name(of: $0) == TrainStep.InputName.learningRate }
             .map { step.graph.type(of: $0).dtype } ?? .f32
         stepExecutor = try ModelExecutor(graph: step.graph, parameters: [:], backend: backend, pool: pool, log: log)
-        evaluationExecutor = try ModelExecutor(graph: evaluation.graph, parameters: [:], backend: backend, pool: pool, log: log)
         var state: [String: Tensor] = [:]
         for name in step.stateNames {
             if let value = parameters[name] {
@@ -89,15 +81,6 @@ public final class TrainStepRunner {
         for (name, value) in zip(step.updatedState, outputs.dropFirst(2)) { state[name] = value }
         iterations += 1
         return (loss, outputs[TrainStep.predictionOutput])
-    }
-
-    /// The loss and the model's output on a batch, in inference mode (no update).
-    public func evaluate(features: Tensor, targets: Tensor) throws -> (loss: Double, prediction: Tensor) {
-        var inputs = parameters
-        inputs[inputName] = features
-        inputs[TrainStep.InputName.target] = targets
-        let outputs = try evaluationExecutor.run(inputs)
-        return (try outputs[TrainStep.lossOutput].scalar(at: 0), outputs[TrainStep.predictionOutput])
     }
 
     /// Replaces the training state (resuming from a checkpoint).

@@ -11,7 +11,7 @@ struct DLMC: ParsableCommand {
         Exit status: 0 on success, 1 when a program or file has errors, 2 on bad usage.
         """,
         version: "0.1.0",
-        subcommands: [Check.self, IR.self, Run.self, Init.self, Doctor.self]
+        subcommands: [Check.self, IR.self, Run.self, Train.self, Evaluate.self, Init.self, Doctor.self]
     )
 
     /// Stack for the compiler thread. Syntax trees are freed recursively, so a

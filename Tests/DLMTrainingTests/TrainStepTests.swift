@@ -22,6 +22,7 @@ import Testing
             last = loss
         }
         #expect(first > 0.1)
-        #expect(try runner.evaluate(features: x, targets: y).loss < 1e-3, "first loss \(first), last \(last)")
+        let evaluator = try ModelEvaluator(model: model, config: config, backend: backend, pool: testPool)
+        #expect(try evaluator.evaluate(parameters: runner.parameters, features: x, targets: y).loss < 1e-3, "first loss \(first), last \(last)")
     }
 }

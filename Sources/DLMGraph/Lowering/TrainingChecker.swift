@@ -5,7 +5,7 @@ import DLMSyntax
 struct TrainingChecker {
     let diagnostics: DiagnosticEngine
 
-    static let settings = ["data", "validate", "loss", "optimizer", "epochs", "steps", "batch", "metrics", "seed", "shuffle"]
+    static let settings = ["data", "validate", "loss", "optimizer", "epochs", "steps", "batch", "metrics", "seed", "shuffle", "callbacks"]
     static let metrics = ["accuracy", "precision", "recall", "f1", "mse", "mae"]
     /// A typical line for each required setting, shown when it is missing.
     static let examples = [
@@ -55,6 +55,7 @@ struct TrainingChecker {
         let metrics = read("metrics") { try metricList($0) }
         let seed = read("seed") { try integer($0, "seed") }
         let shuffle = read("shuffle") { try boolean($0, "shuffle") }
+        let earlyStopping = read("callbacks") { try callbackList($0) } ?? nil
         if let e = seen["epochs"], let s = seen["steps"] {
             diagnostics.error(.epochsAndSteps, at: s.key.range, notes: [DiagnosticNote("'epochs' is set here", at: e.key.range)])
             ok = false
@@ -62,7 +63,8 @@ struct TrainingChecker {
         guard ok, let data, let loss, let optimizer else { return nil }
         return TrainingConfig(data: data, validation: validation, loss: loss, optimizer: optimizer,
                               schedule: optimizerSettings?.schedule, clipNorm: optimizerSettings?.clipNorm, epochs: epochs ?? 1, steps: steps,
-                              batch: batch ?? 32, metrics: metrics ?? [], seed: seed ?? 0, shuffle: shuffle ?? true)
+                              batch: batch ?? 32, metrics: metrics ?? [], seed: seed ?? 0, shuffle: shuffle ?? true,
+                              earlyStopping: earlyStopping)
     }
 
     // MARK: Values
@@ -308,6 +310,30 @@ struct TrainingChecker {
         let alpha = try number(args["alpha"], "alpha", default: 0)
         guard alpha <= 1 else { throw fail(.trainArgument("alpha", "a number in [0, 1]"), at: args["alpha"]?.range ?? name.range) }
         return .cosineDecay(initial: initial, decaySteps: decaySteps, alpha: alpha)
+    }
+
+    /// `[early_stopping(monitor: val_loss, patience: 3, min_delta: 0, restore_best: true)]`.
+    private func callbackList(_ expr: Expr) throws -> EarlyStopping? {
+        let items: [Expr]
+        if case .list(let elements, _) = expr { items = elements } else { items = [expr] }
+        var result: EarlyStopping?
+        for item in items {
+            let (callee, args) = try call(item, allowed: ["early_stopping"], what: "callback") { _ in ["monitor", "patience", "min_delta", "restore_best"] }
+            guard result == nil else { throw fail(.trainArgument("callbacks", "at most one early_stopping"), at: callee.range) }
+            var monitor = "val_loss"
+            if let value = args["monitor"] {
+                let names = ["loss"] + Self.metrics
+                guard case .name(let id) = value, names.contains(id.name) || (id.name.hasPrefix("val_") && names.contains(String(id.name.dropFirst(4)))) else {
+                    throw fail(.trainArgument("monitor", "a loss or metric name such as val_loss or accuracy"), at: value.range)
+                }
+                monitor = id.name
+            }
+            let patience = try args["patience"].map { try integer($0, "patience", expected: "a whole number") } ?? 0
+            guard patience >= 0 else { throw fail(.trainArgument("patience", "a non-negative whole number"), at: args["patience"]?.range ?? callee.range) }
+            result = EarlyStopping(monitor: monitor, patience: patience, minDelta: try number(args["min_delta"], "min_delta", default: 0),
+                                   restoreBest: try flag(args["restore_best"], "restore_best", default: false))
+        }
+        return result
     }
 
     private func metricList(_ expr: Expr) throws -> [String] {

@@ -27,9 +27,32 @@ public struct TrainingConfig: Sendable {
     public var seed: Int
     /// Whether to shuffle examples every epoch.
     public var shuffle: Bool
+    /// Stop when a monitored figure stops improving (`callbacks = [early_stopping(…)]`).
+    public var earlyStopping: EarlyStopping?
 }
 
-/// A data set described in a train block.
+/// Keras's `EarlyStopping`: stop after `patience` epochs without an
+/// improvement of more than `minDelta` in `monitor` (a loss or metric name,
+/// `val_` for the validation figure); larger is better for accuracy-like
+/// figures, smaller for losses and errors.
+public struct EarlyStopping: Sendable, Hashable {
+    /// The figure watched, e.g. `val_loss`.
+    public var monitor: String
+    /// Epochs without improvement before stopping.
+    public var patience: Int
+    /// The smallest change that counts as an improvement.
+    public var minDelta: Double
+    /// Whether to end with the weights of the best epoch instead of the last.
+    public var restoreBest: Bool
+
+    /// Whether larger values of the monitored figure are better.
+    public var maximizes: Bool {
+        let name = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
+        return ["accuracy", "precision", "recall", "f1"].contains(name)
+    }
+}
+
+/// A data set described in a train block (or given on the command line).
 public struct DataSource: Sendable, Hashable {
     /// The file format or inline data.
     public enum Kind: Sendable, Hashable {
@@ -47,7 +70,14 @@ public struct DataSource: Sendable, Hashable {
     /// Features are multiplied by this (`/ 255` gives 1/255).
     public var scale: Double
     /// Where the source was written (file paths in it are relative to that file).
-    public var range: SourceRange
+    public var range: SourceRange?
+
+    /// A source of `kind`, with features multiplied by `scale`.
+    public init(kind: Kind, scale: Double = 1, range: SourceRange? = nil) {
+        self.kind = kind
+        self.scale = scale
+        self.range = range
+    }
 }
 
 /// Validation data: a fraction split off the training data, or another source.

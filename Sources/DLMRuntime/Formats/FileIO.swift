@@ -22,14 +22,19 @@ public enum FileIO {
         }
     }
 
-    /// Writes bytes to a temporary file in the destination's directory, then
-    /// renames it into place: readers see the old file or the new one, never half of one.
+    /// Writes bytes to a temporary file in the destination's directory, flushes
+    /// it to the disk, then renames it into place: readers see the old file
+    /// or the new one, never half of one.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
         do {
             try Data(bytes).write(to: temporary, options: [.withoutOverwriting])
+            // The data reaches the disk before the rename makes it the file: a crash leaves the old file or the new one.
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.synchronize()
+            try handle.close()
             if rename(temporary.path, url.path) != 0 {
                 let reason = String(cString: strerror(errno))
                 try? FileManager.default.removeItem(at: temporary)

@@ -6,7 +6,7 @@ import DLMSyntax
 enum FeatureFitting {
     /// The features as `[examples] + per-example shape` in the input's dtype,
     /// floating values multiplied by `scale`.
-    static func fit(_ raw: RawData, to input: TensorType, inputName: String?, scale: Double, range: SourceRange) throws -> Tensor {
+    static func fit(_ raw: RawData, to input: TensorType, inputName: String?, scale: Double, range: SourceRange?) throws -> Tensor {
         let tensor = raw.features
         let described = inputName.map { "model input '\($0)' is \(input)" } ?? "the model input is \(input)"
         guard input.shape.rank >= 1 else {

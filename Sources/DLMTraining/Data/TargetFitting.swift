@@ -4,7 +4,7 @@ import DLMSyntax
 /// Fits labels read from a file to what the loss needs (`TargetEncoding`).
 enum TargetFitting {
     /// The targets as `[examples] + per-example shape`, encoded for the loss.
-    static func fit(_ raw: RawData, examples: Int, encoding: TargetEncoding, range: SourceRange) throws -> Tensor {
+    static func fit(_ raw: RawData, examples: Int, encoding: TargetEncoding, range: SourceRange?) throws -> Tensor {
         let tensor = raw.targets
         let origin = raw.targetOrigin
         guard let rows = tensor.shape.first else {
