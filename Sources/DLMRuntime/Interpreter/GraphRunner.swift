@@ -16,6 +16,8 @@ package final class GraphRunner {
     /// Compiles plans to native code (the LLVM backend); `nil` interprets.
     private var compiler: (any PlanCompiler)?
     private var compiledPlan: (any CompiledPlan)?
+    /// Whether the compiler has been offered the current plan (it may have declined).
+    private var compileAttempted = false
     private let programs: [Int: ElementwiseProgram]
     private var bodies: [Int: GraphRunner] = [:]
     private var fusedKernels: [Int: FusedKernel] = [:]
@@ -36,16 +38,34 @@ package final class GraphRunner {
     /// plan, then kept — parameters do not change while a runner lives.
     private let invariant: Set<Int>
     private var invariantsReady = false
+    /// Plans for other sizes, kept with their arenas and code: training
+    /// alternates between full and partial batches, validation between others.
+    private var savedPlans: [[String: Int]: SavedPlan] = [:]
+    /// At most this many plans are kept besides the current one.
+    private static let savedPlanLimit = 4
+
+    /// A plan not in use: its memory, its buffers and its compiled code.
+    private struct SavedPlan {
+        let arena: UnsafeMutableRawPointer?
+        let arenaCapacity: Int
+        let memoryPlan: MemoryPlan?
+        let plannedOutputs: [[BufferView]]
+        let compiledPlan: (any CompiledPlan)?
+        let compileAttempted: Bool
+        let invariantsReady: Bool
+    }
     /// Per-op-kind time in nanoseconds, collected when `DLMC_PROFILE` is set.
     nonisolated(unsafe) static var profile: [String: UInt64]? = ProcessInfo.processInfo.environment["DLMC_PROFILE"] != nil ? [:] : nil
 
     deinit {
         arena?.deallocate()
+        for saved in savedPlans.values { saved.arena?.deallocate() }
     }
 
-    /// Bytes of memory this runner and its nested bodies hold (arena and scratch).
+    /// Bytes of memory this runner and its nested bodies hold (arenas and scratch).
     var heldBytes: Int {
-        arenaCapacity + workspace.capacity + bodies.values.reduce(0) { $0 + $1.heldBytes }
+        arenaCapacity + savedPlans.values.reduce(0) { $0 + $1.arenaCapacity } + workspace.capacity
+            + bodies.values.reduce(0) { $0 + $1.heldBytes }
     }
 
     package init(graph: Graph) {
@@ -96,6 +116,22 @@ package final class GraphRunner {
     /// reusing memory after each value's last use.
     private func plan(_ bindings: [String: Int]) throws {
         if plannedBindings == bindings { return }
+        if let current = plannedBindings {
+            savedPlans[current] = SavedPlan(arena: arena, arenaCapacity: arenaCapacity, memoryPlan: memoryPlan, plannedOutputs: plannedOutputs,
+                                            compiledPlan: compiledPlan, compileAttempted: compileAttempted, invariantsReady: invariantsReady)
+            arena = nil
+            arenaCapacity = 0
+        }
+        if let saved = savedPlans.removeValue(forKey: bindings) {
+            (arena, arenaCapacity, memoryPlan, plannedOutputs) = (saved.arena, saved.arenaCapacity, saved.memoryPlan, saved.plannedOutputs)
+            (compiledPlan, compileAttempted, invariantsReady) = (saved.compiledPlan, saved.compileAttempted, saved.invariantsReady)
+            bindResults()
+            plannedBindings = bindings
+            return
+        }
+        while savedPlans.count > Self.savedPlanLimit, let evicted = savedPlans.keys.first {
+            savedPlans.removeValue(forKey: evicted)?.arena?.deallocate()
+        }
         var shapes: [[[Int]]] = []
         var sizes: [[Int]] = []
         for node in graph.nodes {
@@ -125,20 +161,29 @@ package final class GraphRunner {
                 BufferView(pointer: base + pair.1, dtype: graph.type(of: pair.0).dtype, shape: shapes[index][position])
             }
         }
-        // Results keep their planned buffers for every run of this plan (compiled code and its callbacks read them too).
-        for (index, node) in graph.nodes.enumerated() {
-            for (result, view) in zip(node.results, plannedOutputs[index]) { values[result.index] = view }
-        }
+        bindResults()
         memoryPlan = plan
         plannedBindings = bindings
         invariantsReady = false
         compiledPlan = nil
+        compileAttempted = false
+    }
+
+    /// Results keep their planned buffers for every run of a plan (compiled code and its callbacks read them too).
+    private func bindResults() {
+        for (index, node) in graph.nodes.enumerated() {
+            for (result, view) in zip(node.results, plannedOutputs[index]) { values[result.index] = view }
+        }
     }
 
     /// Installs a plan compiler here and in every scan and group body.
     package func install(_ compiler: any PlanCompiler) {
         self.compiler = compiler
         compiledPlan = nil
+        compileAttempted = false
+        for saved in savedPlans.values { saved.arena?.deallocate() }
+        savedPlans = [:]
+        plannedBindings = nil
         for body in bodies.values { body.install(compiler) }
     }
 
@@ -220,7 +265,10 @@ package final class GraphRunner {
         workspace.reset()
         for (id, view) in bound where values.indices.contains(id.index) { values[id.index] = view }
         if let compiler {
-            if compiledPlan == nil { compiledPlan = compiler.compile(try layout(bindings)) }
+            if compiledPlan == nil && !compileAttempted {
+                compileAttempted = true
+                compiledPlan = compiler.compile(try layout(bindings))
+            }
             if let compiledPlan { return try runCompiled(compiledPlan, bindings: bindings, pool: pool) }
         }
         for (index, node) in graph.nodes.enumerated() {

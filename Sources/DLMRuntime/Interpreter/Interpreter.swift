@@ -13,7 +13,9 @@ public final class Interpreter {
 
     /// Prepares `graph` with its parameter values by name. Missing, extra
     /// and mis-shaped parameters are errors naming the parameter.
-    public init(graph: Graph, parameters: [String: Tensor], pool: ThreadPool = .default) throws {
+    /// `configuresBLAS` gives OpenBLAS the pool's thread count; its setting is
+    /// process-wide, so short-lived helpers (constant folding) leave it alone.
+    public init(graph: Graph, parameters: [String: Tensor], pool: ThreadPool = .default, configuresBLAS: Bool = true) throws {
         self.graph = graph
         self.pool = pool
         var weights: [ValueID: Tensor] = [:]
@@ -38,7 +40,7 @@ public final class Interpreter {
         self.weights = weights
         runner = GraphRunner(graph: graph)
         // One knob for both: our kernels' threads and OpenBLAS's.
-        BLAS.setThreads(pool.threads)
+        if configuresBLAS { BLAS.setThreads(pool.threads) }
     }
 
     /// Lets `compiler` run this graph's plans (and its scan bodies') as native code.
