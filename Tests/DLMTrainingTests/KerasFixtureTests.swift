@@ -2,6 +2,7 @@ import DLMCodegen
 import DLMGraph
 import DLMPasses
 import DLMRuntime
+import DLMTestSupport
 import DLMTraining
 import Foundation
 import Testing
@@ -100,5 +101,53 @@ import Testing
         let outputs = try Interpreter(graph: graph, parameters: [:], pool: testPool).run(["p": prediction, "t": target])
         Self.expectClose(outputs[0], try #require(fixture["\(name).value"]), "\(name) value")
         Self.expectClose(outputs[1], try #require(fixture["\(name).grad"]), "\(name) gradient")
+    }
+}
+
+private let sharedMNIST = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/mnist")
+private let haveMNIST = FileManager.default.fileExists(atPath: sharedMNIST.appendingPathComponent("train-images-idx3-ubyte.gz").path)
+
+/// The reference MLP (784-128-10) on the first 256 MNIST training images:
+/// 8 Adam steps from the fixture rule's initial weights, against Keras.
+@Suite struct MNISTMLPFixtureTests {
+    @Test(.enabled(if: haveMNIST, "../shared/data/mnist is not here"), arguments: [Backend.interp, .jit])
+    func eightAdamStepsMatchKeras(backend: Backend) throws {
+        let fixture = try KerasFixtureTests.fixture("mnist_mlp_adam")
+        let model = try #require(try lowerModels("""
+        model MLP(x: f32[B, 784]) -> f32[B, 10] {
+            return x |> dense(128, activation: relu) |> dense(10)
+        }
+        train MLP {
+            data      = idx(images: "train-images-idx3-ubyte.gz", labels: "train-labels-idx1-ubyte.gz") / 255
+            loss      = sparse_categorical_crossentropy(from_logits: true)
+            optimizer = adam(lr: 0.001)
+            batch     = 32
+            shuffle   = false
+        }
+        """).first)
+        let config = try #require(model.training)
+        let data = try DatasetLoader.load(config.data, relativeTo: sharedMNIST.path, features: model.graph.type(of: model.graph.inputs[0]),
+                                          targets: .classIndices(classes: 10, shape: []))
+        let runner = try TrainStepRunner(model: model, config: config, parameters: try fixtureParameters(of: model.graph), backend: backend, pool: testPool)
+        let sample = try #require(fixture["sample_index"]).scalars.map { Int($0) }
+        func dense1Sample() throws -> Tensor {
+            let weights = try #require(runner.parameters["dense1.weight"]).floats
+            return try Tensor(shape: [sample.count], scalars: sample.map { weights[$0] })
+        }
+        var losses: [Float] = []
+        for step in 0..<8 {
+            let batch = try data.rows(Array((step * 32)..<((step + 1) * 32)))
+            losses.append(Float(try runner.train(features: batch.features, targets: batch.targets).loss))
+            if step == 0 {
+                KerasFixtureTests.expectClose(try #require(runner.parameters["dense2.weight"]), try #require(fixture["step1.dense2.weight"]), "step 1 dense2.weight")
+                KerasFixtureTests.expectClose(try #require(runner.parameters["dense2.bias"]), try #require(fixture["step1.dense2.bias"]), "step 1 dense2.bias")
+                KerasFixtureTests.expectClose(try dense1Sample(), try #require(fixture["step1.dense1.weight_sample"]), "step 1 dense1.weight")
+            }
+        }
+        KerasFixtureTests.expectClose(try Tensor(shape: [8], scalars: losses), try #require(fixture["losses"]), "losses")
+        for name in ["dense2.weight", "dense2.bias", "dense1.bias"] {
+            KerasFixtureTests.expectClose(try #require(runner.parameters[name]), try #require(fixture["epoch1.\(name)"]), "epoch \(name)")
+        }
+        KerasFixtureTests.expectClose(try dense1Sample(), try #require(fixture["epoch1.dense1.weight_sample"]), "epoch dense1.weight")
     }
 }
