@@ -90,6 +90,7 @@ extension DLMC {
                 let metadata = ["model": model.name, "seed": String(trainer.seed), "epochs": String(result.history.epochs.count)]
                 try SafeTensors.write(SafeTensors.Contents(tensors: result.parameters, metadata: metadata), to: output)
                 if let history { try result.history.write(to: history) }
+                printProfile()
                 if !quiet {
                     if let epoch = result.stoppedAfterEpoch {
                         print("stopped early after epoch \(epoch)\(model.training?.earlyStopping?.restoreBest == true ? " (best epoch's weights kept)" : "")")
@@ -105,6 +106,17 @@ extension DLMC {
                 throw fail(error)
             }
         }
+    }
+}
+
+/// With `DLMC_PROFILE` set, the time the interpreter spent per op kind, to stderr.
+func printProfile() {
+    guard let profile = RuntimeProfile.snapshot else { return }
+    let total = profile.values.reduce(0, +)
+    for (op, ns) in profile.sorted(by: { $0.value > $1.value }) {
+        let name = op.padding(toLength: max(op.count, 24), withPad: " ", startingAt: 0)
+        let line = "  \(name) " + String(format: "%9.1f ms %5.1f%%\n", Double(ns) / 1e6, 100 * Double(ns) / Double(max(1, total)))
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }
 
