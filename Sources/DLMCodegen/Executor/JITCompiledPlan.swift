@@ -55,6 +55,8 @@ private let jitCallback: JITCompiledPlan.Callback = { opaque, index, mode in
     guard let opaque else { return 2 }
     let context = Unmanaged<CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
     guard let runner = context.runner else { return 2 }
+    // Interpreter kernels bring their own threads (and OpenBLAS its); spinning workers would take their cores.
+    context.team?.rest()
     do {
         if mode == 1 {
             try runner.executeHead(ofGroup: Int(index), bindings: context.bindings, pool: context.pool)

@@ -40,6 +40,8 @@ final class WorkerTeam: @unchecked Sendable {
     private let unfinished = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
+    /// Bumped by `rest()`: spinning workers sleep at once instead of at their deadline.
+    private let restRequests = Atomic<Int>(0)
     private let wake = NSCondition()
     /// Written by the caller before `generation` is released, read by workers after acquiring it.
     private nonisolated(unsafe) var job = Job()
@@ -95,19 +97,27 @@ final class WorkerTeam: @unchecked Sendable {
         }
     }
 
+    /// Sends spinning workers to sleep now: the caller is about to run work of
+    /// its own that wants the cores (an interpreter kernel with its own threads,
+    /// OpenBLAS's among them). The next `run` wakes them.
+    func rest() {
+        restRequests.add(1, ordering: .releasing)
+    }
+
     private func work(part: Int) {
         var seen = 0
         while true {
             var checks = 0
             var deadline: UInt64 = 0
+            let rests = restRequests.load(ordering: .acquiring)
             while generation.load(ordering: .acquiring) == seen {
                 checks += 1
                 dlmc_spin_wait_hint()
-                // The clock is read every few thousand checks only.
+                // The clock (and a request to rest) is read every few thousand checks only.
                 guard checks & 4095 == 0 else { continue }
                 let now = DispatchTime.now().uptimeNanoseconds
                 if deadline == 0 { deadline = now + Self.spinNanoseconds }
-                if now < deadline { continue }
+                if now < deadline && restRequests.load(ordering: .acquiring) == rests { continue }
                 sleepers.add(1, ordering: .sequentiallyConsistent)
                 wake.lock()
                 while generation.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }

@@ -58,6 +58,8 @@ enum GradientKernels {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func col2im<T: BinaryFloatingPoint & SendableMetatype>(_: T.Type, _ columns: UnsafeMutableRawPointer, _ out: BufferView,
                                                         _ window: LinearAlgebraKernels.Window, _ outputSize: (Int, Int), pool: ThreadPool) {
         let (batch, height, width, channels) = (out.shape[0], out.shape[1], out.shape[2], out.shape[3])
@@ -104,37 +106,44 @@ enum GradientKernels {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func poolBackprop<T: BinaryFloatingPoint & SendableMetatype>(_: T.Type, _ x: BufferView, _ g: BufferView, _ out: BufferView,
-                                                              _ window: LinearAlgebraKernels.Window, isMax: Bool, pool: ThreadPool) {
+                                                                                _ window: LinearAlgebraKernels.Window, isMax: Bool, pool: ThreadPool) {
         let (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = (g.shape[1], g.shape[2])
         nonisolated(unsafe) let (input, cotangent, result) = (x.typed(T.self), g.typed(T.self), out.typed(T.self))
         result.update(repeating: 0, count: out.count)
+        // One image per task: windows of one image may overlap, images never do.
         pool.parallelFor(batch) { images in
+            // Per channel: where the window's running maximum is (as an element offset).
+            let best = UnsafeMutablePointer<Int>.allocate(capacity: channels)
+            defer { best.deallocate() }
             for n in images {
                 for y in 0..<oh {
+                    let y0 = max(0, y * window.sh - window.top), y1 = min(height, y * window.sh - window.top + window.kh)
                     for xo in 0..<ow {
+                        let x0 = max(0, xo * window.sw - window.left), x1 = min(width, xo * window.sw - window.left + window.kw)
+                        guard y0 < y1, x0 < x1 else { continue }
                         let gRow = cotangent + ((n * oh + y) * ow + xo) * channels
-                        var cells: [Int] = []
-                        for ky in 0..<window.kh {
-                            let iy = y * window.sh + ky - window.top
-                            guard iy >= 0 && iy < height else { continue }
-                            for kx in 0..<window.kw {
-                                let ix = xo * window.sw + kx - window.left
-                                guard ix >= 0 && ix < width else { continue }
-                                cells.append(((n * height + iy) * width + ix) * channels)
+                        let first = ((n * height + y0) * width + x0) * channels
+                        if isMax {
+                            // The forward kernel keeps the running value unless a later one is larger (or it is NaN).
+                            for c in 0..<channels { best[c] = first + c }
+                            for iy in y0..<y1 {
+                                for ix in x0..<x1 {
+                                    let cell = ((n * height + iy) * width + ix) * channels
+                                    for c in 0..<channels where !(input[best[c]] >= input[cell + c] || input[best[c]].isNaN) { best[c] = cell + c }
+                                }
                             }
-                        }
-                        guard let first = cells.first else { continue }
-                        for c in 0..<channels {
-                            if isMax {
-                                // The forward kernel keeps the running value unless a later one is larger (or it is NaN).
-                                var best = first
-                                for cell in cells.dropFirst() where !(input[best + c] >= input[cell + c] || input[best + c].isNaN) { best = cell }
-                                result[best + c] += gRow[c]
-                            } else {
-                                let share = gRow[c] / T(cells.count)
-                                for cell in cells { result[cell + c] += share }
+                            for c in 0..<channels { result[best[c]] += gRow[c] }
+                        } else {
+                            let scale = 1 / T((y1 - y0) * (x1 - x0))
+                            for iy in y0..<y1 {
+                                for ix in x0..<x1 {
+                                    let cell = result + ((n * height + iy) * width + ix) * channels
+                                    for c in 0..<channels { cell[c] += gRow[c] * scale }
+                                }
                             }
                         }
                     }
@@ -157,6 +166,8 @@ enum GradientKernels {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func scatter<T: BinaryFloatingPoint>(_: T.Type, _ indices: BufferView, _ updates: BufferView, _ out: BufferView,
                                                          outer: Int, rows: Int, inner: Int, picks: Int) throws {
         let source = updates.typed(T.self), destination = out.typed(T.self)

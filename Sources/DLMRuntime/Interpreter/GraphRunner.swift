@@ -216,7 +216,13 @@ package final class GraphRunner {
         guard graph.nodes.indices.contains(index) else { throw RuntimeError("internal: no node \(index) in @\(graph.name)") }
         let node = graph.nodes[index]
         try gatherOperands(of: node)
+        guard Self.profile != nil else {
+            try execute(node, index: index, inputs: scratchInputs, outputs: plannedOutputs[index], bindings: bindings, pool: pool)
+            return
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
         try execute(node, index: index, inputs: scratchInputs, outputs: plannedOutputs[index], bindings: bindings, pool: pool)
+        Self.profile?["\(node.op.rawValue) (for the JIT)", default: 0] += DispatchTime.now().uptimeNanoseconds - start
     }
 
     /// Fills `scratchInputs` with the buffers of a node's operands (no allocation once warm).
