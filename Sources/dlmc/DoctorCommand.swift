@@ -20,14 +20,14 @@ extension DLMC {
         mutating func run() throws {
             let cpu = CPUFeatures.host()
             let pool = threads.map(ThreadPool.init) ?? .default
-            BLAS.setThreads(pool.threads)
+            BLAS.useSingleThreadedCalls()
             let environment = ProcessInfo.processInfo.environment
             print("CPU:            \(cpu.modelName)")
             print("cores:          \(cpu.cores)")
             print("features:       \(cpu.flags.joined(separator: " "))")
             print("BLAS:           \(BLAS.configuration)")
             print("BLAS kernels:   \(BLAS.coreName)\(environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? " (detected)")")
-            print("BLAS threads:   \(BLAS.threads)")
+            print("BLAS threads:   \(BLAS.threads) per call; dlmc's \(pool.threads) threads share out blocks of \(BLASBlocks.rows) rows")
             print("dlmc threads:   \(pool.threads)\(environment["DLMC_THREADS"].map { " (DLMC_THREADS=\($0))" } ?? "")")
             do {
                 let host = try HostTarget.current()

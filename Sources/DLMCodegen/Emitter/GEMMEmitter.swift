@@ -1,4 +1,5 @@
 import CLLVM
+import DLMRuntime
 import DLMGraph
 
 /// Matrix products `[..., M, K] x [..., K, N]` in a compiled plan. Float32
@@ -35,11 +36,17 @@ struct GEMMEmitter {
     let scalar: ScalarEmitter
     let function: LLVMValueRef?
 
-    func emit(_ g: Operands, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?) throws {
+    /// The OpenBLAS calls of a product: blocks of `BLASBlocks.rows` rows of
+    /// each batch matrix (the last block shorter), one call each.
+    static func blasBlocks(_ g: Operands) -> Int { g.batch * BLASBlocks.count(rows: g.m) }
+
+    /// `range`: the share of `blasBlocks(g)` this kernel computes, when the plan splits it over threads.
+    func emit(_ g: Operands, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?,
+              range: (begin: LLVMValueRef?, end: LLVMValueRef?)? = nil) throws {
         if g.m <= Self.loopRows || g.k == 0 {
             emitLoops(g, a: a, b: b, c: c)
         } else {
-            emitBLAS(g, a: a, b: b, c: c)
+            emitBLAS(g, a: a, b: b, c: c, range: range)
         }
     }
 
@@ -70,8 +77,10 @@ struct GEMMEmitter {
         }
     }
 
-    /// One `cblas_?gemm` call per batch matrix, row-major, no transposes.
-    private func emitBLAS(_ g: Operands, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?) {
+    /// One `cblas_?gemm` call per block of rows, row-major, no transposes.
+    /// OpenBLAS runs single-threaded (see `BLASBlocks`); threads split the blocks.
+    private func emitBLAS(_ g: Operands, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?,
+                          range: (begin: LLVMValueRef?, end: LLVMValueRef?)?) {
         let single = g.dtype == .f32
         let real = single ? module.f32 : module.f64
         let pointer = module.pointer(to: real)
@@ -80,16 +89,27 @@ struct GEMMEmitter {
         let gemm = module.function(single ? "cblas_sgemm" : "cblas_dgemm", signature)
         let (rowMajor, noTranspose): (Int32, Int32) = (101, 111)
         let size = g.dtype.byteSize
-        for matrix in 0..<g.batch {
-            func at(_ base: LLVMValueRef?, _ elements: Int) -> LLVMValueRef? {
-                LLVMBuildBitCast(module.builder, module.element(module.i8, base, module.int64(matrix * elements * size)), pointer, "")
+        let builder = module.builder
+        let perMatrix = BLASBlocks.count(rows: g.m)
+        let loops = LoopNest(module: module, function: function)
+        loops.loop(from: range?.begin ?? module.int64(0), to: range?.end ?? module.int64(Self.blasBlocks(g)), "block") { block in
+            let matrix = LLVMBuildUDiv(builder, block, module.int64(perMatrix), "")
+            let firstRow = LLVMBuildNUWMul(builder, LLVMBuildURem(builder, block, module.int64(perMatrix), ""), module.int64(BLASBlocks.rows), "")
+            let left = LLVMBuildNUWSub(builder, module.int64(g.m), firstRow, "")
+            let rows = LLVMBuildSelect(builder, LLVMBuildICmp(builder, LLVMIntULT, left, module.int64(BLASBlocks.rows), ""),
+                                       left, module.int64(BLASBlocks.rows), "")
+            func at(_ base: LLVMValueRef?, matrixElements: Int, rowElements: Int) -> LLVMValueRef? {
+                let start = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, matrix, module.int64(matrixElements), ""),
+                                            LLVMBuildNUWMul(builder, firstRow, module.int64(rowElements), ""), "")
+                return LLVMBuildBitCast(builder, module.element(module.i8, base, LLVMBuildNUWMul(builder, start, module.int64(size), "")), pointer, "")
             }
+            let bMatrix = LLVMBuildBitCast(builder, module.element(module.i8, b, LLVMBuildNUWMul(builder, matrix, module.int64(g.k * g.n * size), "")), pointer, "")
             module.call(gemm, signature, [
                 module.int32(rowMajor), module.int32(noTranspose), module.int32(noTranspose),
-                module.int32(Int32(g.m)), module.int32(Int32(g.n)), module.int32(Int32(g.k)),
-                module.real(1, real), at(a, g.m * g.k), module.int32(Int32(max(1, g.k))),
-                at(b, g.k * g.n), module.int32(Int32(g.n)),
-                module.real(0, real), at(c, g.m * g.n), module.int32(Int32(g.n)),
+                LLVMBuildTrunc(builder, rows, i32, ""), module.int32(Int32(g.n)), module.int32(Int32(g.k)),
+                module.real(1, real), at(a, matrixElements: g.m * g.k, rowElements: g.k), module.int32(Int32(max(1, g.k))),
+                bMatrix, module.int32(Int32(g.n)),
+                module.real(0, real), at(c, matrixElements: g.m * g.n, rowElements: g.n), module.int32(Int32(g.n)),
             ])
         }
     }

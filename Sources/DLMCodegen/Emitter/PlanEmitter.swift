@@ -227,7 +227,7 @@ final class PlanEmitter {
             parts = [KernelPart(splittable: false) { arena, slots in self.emitCopy(from: node.operands[0], to: result, bytes: shape.reduce(1, *) * graph.type(of: result).dtype.byteSize, arena, slots) }]
         } else if node.op == .matmul {
             let gemm = try GEMMEmitter.Operands(graph: graph, node: node, shapeOf: { try self.concreteShape(graph, $0) })
-            parts = [KernelPart(splittable: prefersTiled(gemm)) { arena, slots in
+            parts = [KernelPart(splittable: true) { arena, slots in
                 try self.emitGEMM(gemm, a: node.operands[0], b: node.operands[1], output: result, epilogue: nil, arena, slots)
             }]
         } else if node.op == .conv2d {
@@ -324,7 +324,7 @@ final class PlanEmitter {
                 try self.emitGEMM(gemm, a: a, b: bOperand, output: output, epilogue: epilogue, arena, slots)
             }]
         }
-        return [KernelPart(splittable: false) { arena, slots in
+        return [KernelPart(splittable: true) { arena, slots in
             try self.emitGEMM(gemm, a: a, b: bOperand, output: output, epilogue: nil, arena, slots)
         }] + finish
     }
@@ -501,7 +501,10 @@ final class PlanEmitter {
         let emitter = GEMMEmitter(module: module, scalar: scalar, function: currentFunction)
         let (aAddress, bAddress, cAddress) = (address(of: location(of: a), arena, slots), address(of: location(of: bValue), arena, slots),
                                               address(of: location(of: output), arena, slots))
-        guard prefersTiled(gemm) else { return try emitter.emit(gemm, a: aAddress, b: bAddress, c: cAddress) }
+        guard prefersTiled(gemm) else {
+            let blocks = gemm.m <= GEMMEmitter.loopRows || gemm.k == 0 ? nil : GEMMEmitter.blasBlocks(gemm)
+            return try emitter.emit(gemm, a: aAddress, b: bAddress, c: cAddress, range: takeSplit(blocks))
+        }
         let tiling = GEMMEmitter.Tiling(m: gemm.m, n: gemm.n, rows: .dense(depth: gemm.k), lanes: module.vectorLanes)
         kernelWork = gemm.m * gemm.n * gemm.k
         // An epilogue that only adds a matrix (a bias, a step's input projection, a residual) becomes

@@ -72,7 +72,7 @@ public struct ConstantFolding: GraphPass {
         }
         guard let results = try? scratch.append(node.op, operands, attributes: node.attributes, location: node.location) else { return nil }
         scratch.setOutputs(results)
-        guard let tensors = try? Interpreter(graph: scratch, parameters: [:], pool: ThreadPool(threads: 1), configuresBLAS: false).run(inputs) else { return nil }
+        guard let tensors = try? Interpreter(graph: scratch, parameters: [:], pool: ThreadPool(threads: 1)).run(inputs) else { return nil }
         let nodes = zip(node.results, tensors).map { result, tensor -> Node in
             let values = tensor.scalars
             let splat = values.first.map { first in values.allSatisfy { $0 == first || ($0.isNaN && first.isNaN) } } ?? false

@@ -1,4 +1,3 @@
-import COpenBLAS
 import DLMGraph
 
 /// Kernels of the ops gradients introduce: the two convolution gradients
@@ -7,27 +6,6 @@ import DLMGraph
 /// fixed order, whatever the thread count: threads split images or rows,
 /// never one sum.
 enum GradientKernels {
-    /// Row-major C = op(A)·op(B) for floats, where op transposes when asked.
-    static func gemm(_ dtype: DType, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-                     a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int, c: UnsafeMutableRawPointer, ldc: Int) throws {
-        guard m > 0, n > 0 else { return }
-        guard k > 0 else {
-            c.initializeMemory(as: UInt8.self, repeating: 0, count: m * ldc * dtype.byteSize)
-            return
-        }
-        let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
-        switch dtype {
-        case .f32:
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a.assumingMemoryBound(to: Float.self), Int32(lda),
-                        b.assumingMemoryBound(to: Float.self), Int32(ldb), 0, c.assumingMemoryBound(to: Float.self), Int32(ldc))
-        case .f64:
-            cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a.assumingMemoryBound(to: Double.self), Int32(lda),
-                        b.assumingMemoryBound(to: Double.self), Int32(ldb), 0, c.assumingMemoryBound(to: Double.self), Int32(ldc))
-        default:
-            throw RuntimeError("convolution gradients need floating-point tensors")
-        }
-    }
-
     /// dW[kh·kw·c, filters] = im2col(x)ᵀ · g.
     static func conv2dBackpropFilter(_ x: BufferView, _ g: BufferView, _ out: BufferView, _ attributes: [String: Attribute],
                                      workspace: Workspace, pool: ThreadPool) throws {
@@ -37,8 +15,9 @@ enum GradientKernels {
         let depth = window.kh * window.kw * x.shape[3]
         let columns = workspace.allocate(rows * depth * x.dtype.byteSize)
         LinearAlgebraKernels.im2col(x, window, outputSize: (oh, ow), into: columns, pool: pool)
-        try gemm(x.dtype, transposeA: true, transposeB: false, m: depth, n: filters, k: rows,
-                 a: columns, lda: depth, b: g.pointer, ldb: filters, c: out.pointer, ldc: filters)
+        guard x.dtype.isFloatingPoint else { throw RuntimeError("convolution gradients need floating-point tensors") }
+        LinearAlgebraKernels.blockedGEMM(x.dtype, transposeA: true, transposeB: false, m: depth, n: filters, k: rows,
+                                         a: columns, lda: depth, b: g.pointer, ldb: filters, c: out.pointer, ldc: filters, pool: pool)
     }
 
     /// dX = col2im(g · Wᵀ): each output pixel's receptive-field row is added back into the input positions it read.
@@ -49,8 +28,9 @@ enum GradientKernels {
         let rows = out.shape[0] * oh * ow
         let depth = window.kh * window.kw * out.shape[3]
         let columns = workspace.allocate(rows * depth * out.dtype.byteSize)
-        try gemm(out.dtype, transposeA: false, transposeB: true, m: rows, n: depth, k: filters,
-                 a: g.pointer, lda: filters, b: w.pointer, ldb: filters, c: columns, ldc: depth)
+        guard out.dtype.isFloatingPoint else { throw RuntimeError("convolution gradients need floating-point tensors") }
+        LinearAlgebraKernels.blockedGEMM(out.dtype, transposeA: false, transposeB: true, m: rows, n: depth, k: filters,
+                                         a: g.pointer, lda: filters, b: w.pointer, ldb: filters, c: columns, ldc: depth, pool: pool)
         switch out.dtype {
         case .f32: col2im(Float.self, columns, out, window, (oh, ow), pool: pool)
         case .f64: col2im(Double.self, columns, out, window, (oh, ow), pool: pool)

@@ -13,9 +13,7 @@ public final class Interpreter {
 
     /// Prepares `graph` with its parameter values by name. Missing, extra
     /// and mis-shaped parameters are errors naming the parameter.
-    /// `configuresBLAS` gives OpenBLAS the pool's thread count; its setting is
-    /// process-wide, so short-lived helpers (constant folding) leave it alone.
-    public init(graph: Graph, parameters: [String: Tensor], pool: ThreadPool = .default, configuresBLAS: Bool = true) throws {
+    public init(graph: Graph, parameters: [String: Tensor], pool: ThreadPool = .default) throws {
         self.graph = graph
         self.pool = pool
         var weights: [ValueID: Tensor] = [:]
@@ -39,8 +37,8 @@ public final class Interpreter {
         guard problems.isEmpty else { throw RuntimeError(problems.joined(separator: "\n")) }
         self.weights = weights
         runner = GraphRunner(graph: graph)
-        // One knob for both: our kernels' threads and OpenBLAS's.
-        if configuresBLAS { BLAS.setThreads(pool.threads) }
+        // OpenBLAS runs single-threaded; the pool's threads share out blocks of each product.
+        BLAS.useSingleThreadedCalls()
     }
 
     /// Lets `compiler` run this graph's plans (and its scan bodies') as native code.

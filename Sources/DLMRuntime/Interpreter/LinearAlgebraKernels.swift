@@ -3,9 +3,9 @@ import DLMGraph
 
 /// Matrix multiplication, convolution (im2col + GEMM) and pooling.
 enum LinearAlgebraKernels {
-    /// Row-major C[M, N] = A[M, K] · B[K, N] (+ beta·C), through OpenBLAS for floats.
+    /// Row-major C[M, N] = A[M, K] · B[K, N] (+ C when accumulating), through OpenBLAS for floats.
     static func gemm(_ dtype: DType, m: Int, n: Int, k: Int, a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
-                     c: UnsafeMutableRawPointer, ldc: Int, accumulate: Bool = false) {
+                     c: UnsafeMutableRawPointer, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * ldc * dtype.byteSize) }
@@ -16,14 +16,9 @@ enum LinearAlgebraKernels {
             // A few rows (batch 1 of a recurrent step): BLAS call and threading overhead exceed the work.
             smallGemm(m: m, n: n, k: k, a: a.assumingMemoryBound(to: Float.self), lda: lda, b: b.assumingMemoryBound(to: Float.self),
                       ldb: ldb, c: c.assumingMemoryBound(to: Float.self), ldc: ldc, accumulate: accumulate)
-        case .f32:
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                        a.assumingMemoryBound(to: Float.self), Int32(lda), b.assumingMemoryBound(to: Float.self), Int32(ldb),
-                        accumulate ? 1 : 0, c.assumingMemoryBound(to: Float.self), Int32(ldc))
-        case .f64:
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                        a.assumingMemoryBound(to: Double.self), Int32(lda), b.assumingMemoryBound(to: Double.self), Int32(ldb),
-                        accumulate ? 1 : 0, c.assumingMemoryBound(to: Double.self), Int32(ldc))
+        case .f32, .f64:
+            blockedGEMM(dtype, transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                        c: c, ldc: ldc, accumulate: accumulate, pool: pool)
         default:
             // Integers: exact (wrapping) loops; rare in models, so kept simple.
             let av = BufferView(pointer: UnsafeMutableRawPointer(mutating: a), dtype: dtype, shape: [m * lda])
@@ -36,6 +31,33 @@ enum LinearAlgebraKernels {
                         sum = sum &+ BufferView.integer(av.load(i * lda + p)) &* BufferView.integer(bv.load(p * ldb + j))
                     }
                     cv.store(Double(sum), at: i * ldc + j)
+                }
+            }
+        }
+    }
+
+    /// Row-major C = op(A)·op(B) (+ C) for f32 or f64 through single-threaded
+    /// OpenBLAS calls on fixed blocks of C's rows, shared out over the pool
+    /// (see `BLASBlocks`): the same bits on any number of threads.
+    static func blockedGEMM(_ dtype: DType, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                            a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
+                            c: UnsafeMutableRawPointer, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
+        BLAS.useSingleThreadedCalls()
+        let size = dtype.byteSize
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
+        let beta = accumulate ? 1.0 : 0.0
+        // Rows r0..<r1 of op(A) start at row r0 of A, or at its column r0 when A is transposed.
+        pool.parallelFor(BLASBlocks.count(rows: m), minimumWork: 1) { blocks in
+            for block in blocks {
+                let r0 = block * BLASBlocks.rows, rows = min(BLASBlocks.rows, m - r0)
+                let aBlock = a + (transposeA ? r0 : r0 * lda) * size, cBlock = c + r0 * ldc * size
+                if dtype == .f32 {
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1, aBlock.assumingMemoryBound(to: Float.self), Int32(lda),
+                                b.assumingMemoryBound(to: Float.self), Int32(ldb), Float(beta), cBlock.assumingMemoryBound(to: Float.self), Int32(ldc))
+                } else {
+                    cblas_dgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1, aBlock.assumingMemoryBound(to: Double.self), Int32(lda),
+                                b.assumingMemoryBound(to: Double.self), Int32(ldb), beta, cBlock.assumingMemoryBound(to: Double.self), Int32(ldc))
                 }
             }
         }
@@ -63,7 +85,7 @@ enum LinearAlgebraKernels {
         let size = a.dtype.byteSize
         for i in 0..<batch {
             gemm(a.dtype, m: m, n: n, k: k, a: a.pointer + i * m * k * size, lda: k, b: b.pointer + i * k * n * size, ldb: n,
-                 c: out.pointer + i * m * n * size, ldc: n)
+                 c: out.pointer + i * m * n * size, ldc: n, pool: pool)
         }
     }
 
@@ -102,12 +124,12 @@ enum LinearAlgebraKernels {
             && oh == height && ow == width
         if pointwise {
             gemm(x.dtype, m: rows, n: filters, k: channels, a: x.pointer, lda: channels, b: w.pointer, ldb: filters,
-                 c: out.pointer, ldc: filters)
+                 c: out.pointer, ldc: filters, pool: pool)
             return
         }
         let columns = workspace.allocate(rows * depth * size)
         im2col(x, window, outputSize: (oh, ow), into: columns, pool: pool)
-        gemm(x.dtype, m: rows, n: filters, k: depth, a: columns, lda: depth, b: w.pointer, ldb: filters, c: out.pointer, ldc: filters)
+        gemm(x.dtype, m: rows, n: filters, k: depth, a: columns, lda: depth, b: w.pointer, ldb: filters, c: out.pointer, ldc: filters, pool: pool)
     }
 
     /// im2col: one row per output pixel holding its receptive field in (kh, kw, c) order,

@@ -17,10 +17,20 @@ public enum BLAS {
     /// Threads OpenBLAS will use for one call.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
-    /// Sets OpenBLAS's thread count (the `--threads` knob; default = the machine's cores).
+    /// Sets OpenBLAS's thread count. dlmc's own calls keep it at 1 and split
+    /// the work themselves (`BLASBlocks`), so this is for experiments only.
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
     }
+
+    /// Makes every OpenBLAS call single-threaded (once per process): dlmc
+    /// shares out fixed blocks of each product over its own threads instead,
+    /// so results do not depend on the thread count.
+    public static func useSingleThreadedCalls() {
+        _ = singleThreaded
+    }
+
+    private static let singleThreaded: Void = openblas_set_num_threads(1)
 
     /// Kernel sets that use no AVX2: generic fallbacks that are many times
     /// slower on a modern CPU (about 30 GFLOPS instead of 140–250 on these machines).
