@@ -3,6 +3,7 @@ import DLMCodegen
 import DLMGraph
 import DLMPasses
 import DLMSyntax
+import DLMTraining
 import Foundation
 
 extension DLMC {
@@ -33,6 +34,9 @@ extension DLMC {
 
         @Option(name: .long, help: "Compile for inference (dropout is removed) or training.")
         var mode: CompilationMode = .inference
+
+        @Flag(name: .customLong("train-step"), help: "Print the model's train step (forward, loss, backward and optimiser update, as its train block says) instead of the model.")
+        var trainStep = false
 
         @Option(name: .customLong("print-after"), help: "Print the IR after this pass (or 'all').")
         var printAfter: String?
@@ -90,17 +94,18 @@ extension DLMC {
             let pipeline = try passes.map(Pipeline.parse) ?? Pipeline.level(level)
             var output: [String] = []
             for model in models {
-                var manager = PassManager(pipeline: pipeline, mode: mode)
+                let graph = try trainStep ? Self.trainStepGraph(of: model) : model.graph
+                var manager = PassManager(pipeline: pipeline, mode: trainStep ? .training : mode)
                 let printAfter = self.printAfter
                 manager.afterPass = { pass, graph in
                     if printAfter == "all" || printAfter == pass {
                         print("// after \(pass)\n" + printer.print(graph), terminator: "")
                     }
                 }
-                let nodesBefore = model.graph.nodes.count
-                let records = try manager.run(model.graph)
+                let nodesBefore = graph.nodes.count
+                let records = try manager.run(graph)
                 if stats {
-                    var report = "// \(model.name): \(nodesBefore) ops before, \(model.graph.nodes.count) after\n"
+                    var report = "// \(graph.name): \(nodesBefore) ops before, \(graph.nodes.count) after\n"
                     for record in records {
                         let statistics = record.statistics
                         let name = record.pass.padding(toLength: max(18, record.pass.count), withPad: " ", startingAt: 0)
@@ -111,17 +116,17 @@ extension DLMC {
                     FileHandle.standardError.write(Data(report.utf8))
                 }
                 if let stage = llvmStage {
-                    var bindings = Dictionary(uniqueKeysWithValues: model.graph.inputs.flatMap { model.graph.type(of: $0).shape.symbols }.map { ($0, 1) })
+                    var bindings = Dictionary(graph.inputs.flatMap { graph.type(of: $0).shape.symbols }.map { ($0, 1) }) { first, _ in first }
                     bindings.merge(try sizeBindings()) { $1 }
                     do {
-                        output.append(try LLVMInspection.render(model.graph, bindings: bindings, stage: stage))
+                        output.append(try LLVMInspection.render(graph, bindings: bindings, stage: stage))
                     } catch {
                         FileHandle.standardError.write(Data("error: cannot compile '\(model.name)' with LLVM: \(error)\n".utf8))
                         throw ExitCode(1)
                     }
                     continue
                 }
-                output.append(printer.print(model.graph))
+                output.append(printer.print(graph))
             }
             print(output.joined(separator: "\n"), terminator: "")
         }
@@ -129,6 +134,18 @@ extension DLMC {
 }
 
 extension DLMC.IR {
+    /// The train step of a model with a train block; an error exits 1.
+    static func trainStepGraph(of model: LoweredModel) throws -> Graph {
+        guard let config = model.training else {
+            throw fail(TrainingError("model '\(model.name)' has no train block, so it has no train step"))
+        }
+        do {
+            return try TrainStep.build(model, config: config, training: true).graph
+        } catch let error as OpError {
+            throw report(TrainingError(error.message, at: error.location), file: "")
+        }
+    }
+
     /// The LLVM output asked for, if any.
     var llvmStage: LLVMInspection.Stage? {
         llvm ? .optimized : llvmUnoptimized ? .unoptimized : assembly ? .assembly : nil
