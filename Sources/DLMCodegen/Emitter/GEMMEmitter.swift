@@ -36,9 +36,14 @@ struct GEMMEmitter {
     let scalar: ScalarEmitter
     let function: LLVMValueRef?
 
-    /// The OpenBLAS calls of a product: blocks of `BLASBlocks.rows` rows of
-    /// each batch matrix (the last block shorter), one call each.
-    static func blasBlocks(_ g: Operands) -> Int { g.batch * BLASBlocks.count(rows: g.m) }
+    /// The OpenBLAS calls of a product: one per tile of `BLASBlocks` of each batch matrix's output.
+    static func blasBlocks(_ g: Operands) -> Int { g.batch * tiles(g).rows * tiles(g).columns }
+
+    /// Row and column tiles of each batch matrix, and their sizes (one tile when the product is small).
+    static func tiles(_ g: Operands) -> (rows: Int, columns: Int, rowSize: Int, columnSize: Int) {
+        guard BLASBlocks.splits(m: g.m, n: g.n, k: g.k) else { return (1, 1, g.m, g.n) }
+        return (BLASBlocks.rowTiles(g.m), BLASBlocks.columnTiles(g.n), BLASBlocks.rows, BLASBlocks.columns)
+    }
 
     /// `range`: the share of `blasBlocks(g)` this kernel computes, when the plan splits it over threads.
     func emit(_ g: Operands, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?,
@@ -77,7 +82,7 @@ struct GEMMEmitter {
         }
     }
 
-    /// One `cblas_?gemm` call per block of rows, row-major, no transposes.
+    /// One `cblas_?gemm` call per output tile, row-major, no transposes.
     /// OpenBLAS runs single-threaded (see `BLASBlocks`); threads split the blocks.
     private func emitBLAS(_ g: Operands, a: LLVMValueRef?, b: LLVMValueRef?, c: LLVMValueRef?,
                           range: (begin: LLVMValueRef?, end: LLVMValueRef?)?) {
@@ -90,26 +95,33 @@ struct GEMMEmitter {
         let (rowMajor, noTranspose): (Int32, Int32) = (101, 111)
         let size = g.dtype.byteSize
         let builder = module.builder
-        let perMatrix = BLASBlocks.count(rows: g.m)
+        let tiling = Self.tiles(g)
+        let columnTiles = tiling.columns
+        let perMatrix = tiling.rows * tiling.columns
         let loops = LoopNest(module: module, function: function)
-        loops.loop(from: range?.begin ?? module.int64(0), to: range?.end ?? module.int64(Self.blasBlocks(g)), "block") { block in
-            let matrix = LLVMBuildUDiv(builder, block, module.int64(perMatrix), "")
-            let firstRow = LLVMBuildNUWMul(builder, LLVMBuildURem(builder, block, module.int64(perMatrix), ""), module.int64(BLASBlocks.rows), "")
-            let left = LLVMBuildNUWSub(builder, module.int64(g.m), firstRow, "")
-            let rows = LLVMBuildSelect(builder, LLVMBuildICmp(builder, LLVMIntULT, left, module.int64(BLASBlocks.rows), ""),
-                                       left, module.int64(BLASBlocks.rows), "")
-            func at(_ base: LLVMValueRef?, matrixElements: Int, rowElements: Int) -> LLVMValueRef? {
-                let start = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, matrix, module.int64(matrixElements), ""),
-                                            LLVMBuildNUWMul(builder, firstRow, module.int64(rowElements), ""), "")
+        loops.loop(from: range?.begin ?? module.int64(0), to: range?.end ?? module.int64(Self.blasBlocks(g)), "tile") { tile in
+            let matrix = LLVMBuildUDiv(builder, tile, module.int64(perMatrix), "")
+            let inMatrix = LLVMBuildURem(builder, tile, module.int64(perMatrix), "")
+            let firstRow = LLVMBuildNUWMul(builder, LLVMBuildUDiv(builder, inMatrix, module.int64(columnTiles), ""), module.int64(tiling.rowSize), "")
+            let firstColumn = LLVMBuildNUWMul(builder, LLVMBuildURem(builder, inMatrix, module.int64(columnTiles), ""), module.int64(tiling.columnSize), "")
+            func clipped(_ first: LLVMValueRef?, _ total: Int, _ tile: Int) -> LLVMValueRef? {
+                let left = LLVMBuildNUWSub(builder, module.int64(total), first, "")
+                return LLVMBuildSelect(builder, LLVMBuildICmp(builder, LLVMIntULT, left, module.int64(tile), ""), left, module.int64(tile), "")
+            }
+            let rows = clipped(firstRow, g.m, tiling.rowSize), columns = clipped(firstColumn, g.n, tiling.columnSize)
+            func at(_ base: LLVMValueRef?, matrixElements: Int, _ offset: LLVMValueRef?) -> LLVMValueRef? {
+                let start = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, matrix, module.int64(matrixElements), ""), offset, "")
                 return LLVMBuildBitCast(builder, module.element(module.i8, base, LLVMBuildNUWMul(builder, start, module.int64(size), "")), pointer, "")
             }
-            let bMatrix = LLVMBuildBitCast(builder, module.element(module.i8, b, LLVMBuildNUWMul(builder, matrix, module.int64(g.k * g.n * size), "")), pointer, "")
+            let aOffset = LLVMBuildNUWMul(builder, firstRow, module.int64(g.k), "")
+            let bOffset = firstColumn
+            let cOffset = LLVMBuildNUWAdd(builder, LLVMBuildNUWMul(builder, firstRow, module.int64(g.n), ""), firstColumn, "")
             module.call(gemm, signature, [
                 module.int32(rowMajor), module.int32(noTranspose), module.int32(noTranspose),
-                LLVMBuildTrunc(builder, rows, i32, ""), module.int32(Int32(g.n)), module.int32(Int32(g.k)),
-                module.real(1, real), at(a, matrixElements: g.m * g.k, rowElements: g.k), module.int32(Int32(max(1, g.k))),
-                bMatrix, module.int32(Int32(g.n)),
-                module.real(0, real), at(c, matrixElements: g.m * g.n, rowElements: g.n), module.int32(Int32(g.n)),
+                LLVMBuildTrunc(builder, rows, i32, ""), LLVMBuildTrunc(builder, columns, i32, ""), module.int32(Int32(g.k)),
+                module.real(1, real), at(a, matrixElements: g.m * g.k, aOffset), module.int32(Int32(max(1, g.k))),
+                at(b, matrixElements: g.k * g.n, bOffset), module.int32(Int32(g.n)),
+                module.real(0, real), at(c, matrixElements: g.m * g.n, cOffset), module.int32(Int32(g.n)),
             ])
         }
     }

@@ -37,8 +37,8 @@ enum LinearAlgebraKernels {
     }
 
     /// Row-major C = op(A)·op(B) (+ C) for f32 or f64 through single-threaded
-    /// OpenBLAS calls on fixed blocks of C's rows, shared out over the pool
-    /// (see `BLASBlocks`): the same bits on any number of threads.
+    /// OpenBLAS calls on fixed tiles of C, shared out over the pool (see
+    /// `BLASBlocks`): the same bits on any number of threads.
     static func blockedGEMM(_ dtype: DType, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                             a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int,
                             c: UnsafeMutableRawPointer, ldc: Int, accumulate: Bool = false, pool: ThreadPool) {
@@ -47,17 +47,23 @@ enum LinearAlgebraKernels {
         nonisolated(unsafe) let (a, b, c) = (a, b, c)
         let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
         let beta = accumulate ? 1.0 : 0.0
-        // Rows r0..<r1 of op(A) start at row r0 of A, or at its column r0 when A is transposed.
-        pool.parallelFor(BLASBlocks.count(rows: m), minimumWork: 1) { blocks in
-            for block in blocks {
-                let r0 = block * BLASBlocks.rows, rows = min(BLASBlocks.rows, m - r0)
-                let aBlock = a + (transposeA ? r0 : r0 * lda) * size, cBlock = c + r0 * ldc * size
+        // Rows r0..<r1 of op(A) start at row r0 of A, or at its column r0 when A is transposed;
+        // columns c0..<c1 of op(B) at column c0 of B, or at its row c0 when B is transposed.
+        let split = BLASBlocks.splits(m: m, n: n, k: k)
+        let (tileRows, tileColumns) = split ? (BLASBlocks.rows, BLASBlocks.columns) : (m, n)
+        let columnTiles = (n + tileColumns - 1) / tileColumns
+        pool.parallelFor(((m + tileRows - 1) / tileRows) * columnTiles, minimumWork: 1) { tiles in
+            for tile in tiles {
+                let r0 = (tile / columnTiles) * tileRows, rows = min(tileRows, m - r0)
+                let c0 = (tile % columnTiles) * tileColumns, columns = min(tileColumns, n - c0)
+                let aTile = a + (transposeA ? r0 : r0 * lda) * size, bTile = b + (transposeB ? c0 * ldb : c0) * size
+                let cTile = c + (r0 * ldc + c0) * size
                 if dtype == .f32 {
-                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1, aBlock.assumingMemoryBound(to: Float.self), Int32(lda),
-                                b.assumingMemoryBound(to: Float.self), Int32(ldb), Float(beta), cBlock.assumingMemoryBound(to: Float.self), Int32(ldc))
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(columns), Int32(k), 1, aTile.assumingMemoryBound(to: Float.self), Int32(lda),
+                                bTile.assumingMemoryBound(to: Float.self), Int32(ldb), Float(beta), cTile.assumingMemoryBound(to: Float.self), Int32(ldc))
                 } else {
-                    cblas_dgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1, aBlock.assumingMemoryBound(to: Double.self), Int32(lda),
-                                b.assumingMemoryBound(to: Double.self), Int32(ldb), beta, cBlock.assumingMemoryBound(to: Double.self), Int32(ldc))
+                    cblas_dgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(columns), Int32(k), 1, aTile.assumingMemoryBound(to: Double.self), Int32(lda),
+                                bTile.assumingMemoryBound(to: Double.self), Int32(ldb), beta, cTile.assumingMemoryBound(to: Double.self), Int32(ldc))
                 }
             }
         }
