@@ -3,6 +3,9 @@ import Testing
 
 private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// The built `dlmc`, for tests that start it themselves.
+func dlmcExecutableURL() throws -> URL { try dlmcExecutable() }
+
 /// The built `dlmc`, next to the test bundle.
 private func dlmcExecutable() throws -> URL {
     var candidates: [URL] = []

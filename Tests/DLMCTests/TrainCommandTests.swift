@@ -231,3 +231,67 @@ import Testing
         #expect(losses[3] < 0.4, "losses per epoch: \(losses)")
     }
 }
+
+/// Early stopping and a run killed mid-training.
+@Suite struct TrainCallbackTests {
+    func scratch() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dlmc-callbacks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func earlyStoppingKeepsTheBestEpoch() throws {
+        let directory = try scratch()
+        let file = directory.appendingPathComponent("net.dlm")
+        // A learning rate high enough that the validation loss soon stops improving.
+        try TrainCommandTests.resumable
+            .replacingOccurrences(of: "epochs    = 6", with: "epochs    = 200\n    callbacks = [early_stopping(monitor: val_loss, patience: 2, restore_best: true)]")
+            .replacingOccurrences(of: "adam(lr: 0.02)", with: "adam(lr: 0.3)")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let weights = directory.appendingPathComponent("w.safetensors").path
+        let history = directory.appendingPathComponent("h.json").path
+        let result = try dlmc(["train", file.path, "--output", weights, "--history", history])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: history))) as? [String: Any])
+        let losses = try #require(json["val_loss"] as? [Double])
+        #expect(losses.count < 200, "never stopped")
+        #expect(result.stdout.contains("stopped early after epoch \(losses.count)"), "\(result.stdout)")
+        // Stopped after `patience` epochs without a new best, and kept the best epoch's weights.
+        let best = try #require(losses.indices.min { losses[$0] < losses[$1] })
+        #expect(best == losses.count - 3, "best epoch \(best + 1) of \(losses.count): \(losses)")
+        let evaluate = try dlmc(["evaluate", file.path, "--weights", weights])
+        let reported = try #require(evaluate.stdout.range(of: "loss: ").map { Double(evaluate.stdout[$0.upperBound...].prefix(6)) } ?? nil)
+        #expect(abs(reported - losses[best]) < 1e-4, "evaluated \(reported), best epoch's \(losses[best])")
+    }
+
+    @Test func resumingAfterAKillGivesTheUninterruptedWeights() throws {
+        let directory = try scratch()
+        let arguments = ["train", "examples/simple_rnn.dlm", "--epochs", "4", "--batch", "4", "--quiet"]
+        let whole = directory.appendingPathComponent("whole.safetensors").path
+        #expect(try dlmc(arguments + ["--output", whole], timeout: 300).status == 0)
+        // Start again with checkpoints, and kill the process once the first one is written.
+        let checkpoints = directory.appendingPathComponent("checkpoints")
+        let output = directory.appendingPathComponent("killed.safetensors").path
+        let process = Process()
+        process.executableURL = try dlmcExecutableURL()
+        process.arguments = arguments + ["--output", output, "--checkpoint", checkpoints.path]
+        process.currentDirectoryURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let checkpoint = checkpoints.appendingPathComponent("checkpoint.safetensors").path
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(5_000) }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        if killed { #expect(!FileManager.default.fileExists(atPath: output), "a killed run must not leave weights") }
+        let resumed = directory.appendingPathComponent("resumed.safetensors").path
+        let result = try dlmc(arguments + ["--output", resumed, "--resume", checkpoints.path], timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        let a = try SafeTensors.read(whole).tensors, b = try SafeTensors.read(resumed).tensors
+        for (name, tensor) in a {
+            #expect(tensor.withUnsafeBytes { Array($0) } == b[name]?.withUnsafeBytes { Array($0) }, "\(name) differs after resuming")
+        }
+    }
+}
