@@ -3,25 +3,9 @@ import DLMGraph
 import DLMPasses
 import DLMRuntime
 import DLMSyntax
+@_exported import DLMTestSupport
 import Foundation
 import Testing
-
-/// The package root, from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// Lowers `.dlm` source text and returns its models.
-func lowerModels(_ text: String, path: String = "test.dlm") throws -> [LoweredModel] {
-    let diagnostics = DiagnosticEngine()
-    let unit = Parser.parse(SourceFile(path: path, text: text), diagnostics: diagnostics)
-    let module = Lowering.lower(unit, diagnostics: diagnostics)
-    guard !diagnostics.hasErrors else { throw RuntimeError(DiagnosticRenderer().render(diagnostics.diagnostics)) }
-    return module.models
-}
-
-/// The models of an example file.
-func exampleModels(_ file: String) throws -> [LoweredModel] {
-    try lowerModels(String(contentsOf: packageRoot.appendingPathComponent("examples/\(file)"), encoding: .utf8), path: file)
-}
 
 /// Parameters drawn uniformly from ±sqrt(3 / fan-in) (fan-in: the product of all dims but the last; 1-D ones from ±0.1).
 func randomParameters(of graph: Graph, seed: UInt64) throws -> [String: Tensor] {

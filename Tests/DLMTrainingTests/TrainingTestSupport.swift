@@ -3,23 +3,7 @@ import DLMRuntime
 import DLMSyntax
 import Foundation
 import Testing
+@_exported import DLMTestSupport
 
-/// The package root, from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// Lowers `.dlm` source text and returns its models.
-func lowerModels(_ text: String, path: String = "test.dlm") throws -> [LoweredModel] {
-    let diagnostics = DiagnosticEngine()
-    let unit = Parser.parse(SourceFile(path: path, text: text), diagnostics: diagnostics)
-    let module = Lowering.lower(unit, diagnostics: diagnostics)
-    guard !diagnostics.hasErrors else { throw RuntimeError(DiagnosticRenderer().render(diagnostics.diagnostics)) }
-    return module.models
-}
-
-/// The models of an example file.
-func exampleModels(_ file: String) throws -> [LoweredModel] {
-    try lowerModels(String(contentsOf: packageRoot.appendingPathComponent("examples/\(file)"), encoding: .utf8), path: file)
-}
-
-/// The pool tests run on: the default, since OpenBLAS's thread count is process-wide and other suites use it.
+/// The pool tests run on: the machine's cores (two here), so kernels take their split paths.
 let testPool = ThreadPool.default
