@@ -16,8 +16,10 @@ public final class TrainStepRunner {
     private let inputName: String
     /// The dtype of the step's scalar inputs (the model's floating-point type).
     private let scalarType: DType
-    /// Every state tensor by name: parameters, then optimiser slots (`TrainStep.slotName`).
-    public private(set) var state: [String: Tensor]
+    /// Every state tensor by name: parameters, then optimiser slots
+    /// (`TrainStep.slotName`). This runner's own: each step overwrites these
+    /// tensors in place, so they are never handed out (see `state`).
+    private var liveState: [String: Tensor]
     /// Optimiser steps taken so far.
     public private(set) var iterations: Int
     /// Overrides the configured (or scheduled) learning rate.
@@ -40,22 +42,26 @@ public final class TrainStepRunner {
         scalarType = step.graph.inputs.first { step.graph.name(of: $0) == TrainStep.InputName.learningRate }
             .map { step.graph.type(of: $0).dtype } ?? .f32
         stepExecutor = try ModelExecutor(graph: step.graph, parameters: [:], backend: backend, pool: pool, log: log)
+        // The state is this runner's own (each step overwrites it in place), never shared with the caller's tensors.
         var state: [String: Tensor] = [:]
         for name in step.stateNames {
             if let value = parameters[name] {
-                state[name] = value
+                state[name] = value.uniqueCopy()
             } else if let owner = step.slotOwners[name], let parameter = parameters[owner] {
                 state[name] = try Tensor(zeros: parameter.dtype, shape: parameter.shape)
             } else {
                 throw TrainingError("missing parameter '\(name)'")
             }
         }
-        self.state = state
+        liveState = state
         self.iterations = iterations
     }
 
-    /// The model's parameters as they are now.
-    public var parameters: [String: Tensor] { state.filter { step.slotOwners[$0.key] == nil } }
+    /// The model's parameters as they are now (copies: the state changes in place at every step).
+    public var parameters: [String: Tensor] { liveState.filter { step.slotOwners[$0.key] == nil }.mapValues { $0.uniqueCopy() } }
+
+    /// Every state tensor as it is now, by name: parameters, then optimiser slots (`TrainStep.slotName`); copies, for checkpoints.
+    public var state: [String: Tensor] { liveState.mapValues { $0.uniqueCopy() } }
 
     /// The learning rate of the next step.
     public var learningRate: Double {
@@ -65,7 +71,7 @@ public final class TrainStepRunner {
     /// One optimiser step on a batch; returns the batch's loss (before the update) and the model's output for it.
     public func train(features: Tensor, targets: Tensor) throws -> (loss: Double, prediction: Tensor) {
         let dtype = scalarType
-        var inputs = state
+        var inputs = liveState
         inputs[inputName] = features
         inputs[TrainStep.InputName.target] = targets
         inputs[TrainStep.InputName.learningRate] = try Tensor(dtype: dtype, shape: [], values: [learningRate])
@@ -73,12 +79,14 @@ public final class TrainStepRunner {
         if step.graph.inputs.contains(where: { step.graph.name(of: $0) == TrainStep.InputName.dropoutStep }) {
             inputs[TrainStep.InputName.dropoutStep] = try Tensor(dtype: .i64, shape: [], values: [Double(iterations)])
         }
-        let outputs = try stepExecutor.run(inputs)
+        // New parameters and slots go straight back into the state tensors they were read from.
+        // (A step whose loss is not finite has then already spoilt the state: training ends there.)
+        let destinations = [nil, nil] + step.updatedState.map { liveState[$0] }
+        let outputs = try stepExecutor.run(inputs, writingInto: destinations)
         let loss = try outputs[TrainStep.lossOutput].scalar(at: 0)
         guard loss.isFinite else {
             throw TrainingError("the loss became \(loss) at step \(iterations + 1); try a lower learning rate, or check the data for extreme values")
         }
-        for (name, value) in zip(step.updatedState, outputs.dropFirst(2)) { state[name] = value }
         iterations += 1
         return (loss, outputs[TrainStep.predictionOutput])
     }
@@ -86,12 +94,12 @@ public final class TrainStepRunner {
     /// Replaces the training state (resuming from a checkpoint).
     public func restore(state: [String: Tensor], iterations: Int) throws {
         for name in step.stateNames {
-            guard let value = state[name], let current = self.state[name] else { throw TrainingError("the checkpoint has no '\(name)'") }
+            guard let value = state[name], let current = liveState[name] else { throw TrainingError("the checkpoint has no '\(name)'") }
             guard value.shape == current.shape, value.dtype == current.dtype else {
                 throw TrainingError("the checkpoint's '\(name)' is \(value.dtype.rawValue)\(value.shape), but the model needs \(current.dtype.rawValue)\(current.shape)")
             }
         }
-        self.state = state.filter { step.stateNames.contains($0.key) }
+        liveState = state.filter { step.stateNames.contains($0.key) }.mapValues { $0.uniqueCopy() }
         self.iterations = iterations
     }
 }

@@ -67,6 +67,11 @@ public final class ModelExecutor {
         try interpreter.run(inputs)
     }
 
+    /// Runs the model, writing each output into the matching destination in place (`Interpreter.run(_:writingInto:)`).
+    package func run(_ inputs: [String: Tensor], writingInto destinations: [Tensor?]) throws -> [Tensor] {
+        try interpreter.run(inputs, writingInto: destinations)
+    }
+
     /// One report per plan the JIT compiled (or failed to).
     public var reports: [JITReport] { compiler?.reports ?? [] }
 }

@@ -84,8 +84,29 @@ enum LinearAlgebraOps {
         gradient: .rule { c in
             let g = try c.cotangent()
             return [try convolutionInputGradient(c, g, filter: c.operand(1), inputShape: c.type(of: c.operand(0)).shape),
-                    try convolutionFilterGradient(c, input: c.operand(0), g, filterShape: c.type(of: c.operand(1)).shape)]
+                    try filterGradientAsConvolution(c, input: c.operand(0), g, filterShape: c.type(of: c.operand(1)).shape)]
         })
+
+    /// The filter gradient as an ordinary convolution, so every backend runs
+    /// it with its convolution kernels (the JIT's implicit GEMM among them):
+    /// dW[kh, kw, ci, co] = Σ x[n, oh·s + kh·d - p, ow·s + kw·d - p, ci] · g[n, oh, ow, co]
+    /// is the convolution of x with batch and channels swapped ([C, H, W, N])
+    /// by g as a filter ([OH, OW, N, CO]), its stride the dilation and its
+    /// dilation the stride; the result [C, KH', KW', CO] is cut to the filter's
+    /// KH × KW (a stride that skips the input's last rows leaves more) and
+    /// turned back to HWIO.
+    static func filterGradientAsConvolution(_ c: GradientContext, input x: ValueID, _ g: ValueID, filterShape: Shape) throws -> ValueID {
+        let b = c.builder
+        let strides = try c.attributes.ints("strides"), dilations = try c.attributes.ints("dilations")
+        let swapped = try b.transpose(x, [3, 1, 2, 0])
+        let asFilter = try b.transpose(g, [1, 2, 0, 3])
+        var correlation = try b.emit(.conv2d, [swapped, asFilter], [
+            "strides": .ints(dilations), "dilations": .ints(strides), "padding": c.node.attributes["padding"] ?? .ints([0, 0, 0, 0]),
+        ])
+        correlation = try b.slice(correlation, axis: 1, start: 0, end: filterShape.dims[0])
+        correlation = try b.slice(correlation, axis: 2, start: 0, end: filterShape.dims[1])
+        return try b.transpose(correlation, [1, 2, 0, 3])
+    }
 
     /// The window attributes a convolution passes on to its gradient ops.
     static func convolutionWindow(_ c: GradientContext) -> [String: Attribute] {

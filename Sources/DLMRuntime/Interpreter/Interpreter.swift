@@ -120,19 +120,39 @@ public final class Interpreter {
         runner.memoryPlan.map { MemoryStatistics(arenaBytes: $0.arenaBytes, naiveBytes: $0.naiveBytes, heldBytes: runner.heldBytes) }
     }
 
+    /// Runs the graph on named inputs; output `i` is copied into
+    /// `destinations[i]` in place (see `Tensor.overwrite`) when it has that
+    /// tensor's dtype and shape, and into a new tensor otherwise. A train step
+    /// writes its new parameters and optimiser slots back into the state it
+    /// read them from this way, with no allocation.
+    package func run(_ inputs: [String: Tensor], writingInto destinations: [Tensor?]) throws -> [Tensor] {
+        let results = try runViews(inputs)
+        return try results.enumerated().map { index, view in
+            if index < destinations.count, let destination = destinations[index], destination.dtype == view.dtype, destination.shape == view.shape {
+                destination.overwrite(with: view.pointer)
+                return destination
+            }
+            return try Tensor(dtype: view.dtype, shape: view.shape, bytes: UnsafeRawBufferPointer(start: view.pointer, count: view.byteCount))
+        }
+    }
+
     /// Runs the graph on named inputs and returns its outputs in order.
     public func run(_ inputs: [String: Tensor]) throws -> [Tensor] {
+        try runViews(inputs).map { view in
+            try Tensor(dtype: view.dtype, shape: view.shape, bytes: UnsafeRawBufferPointer(start: view.pointer, count: view.byteCount))
+        }
+    }
+
+    /// Runs the graph; the outputs' buffers stay valid until the next run.
+    private func runViews(_ inputs: [String: Tensor]) throws -> [BufferView] {
         let bindings = try bindSizes(inputs)
         var bound: [ValueID: BufferView] = [:]
         for input in graph.inputs {
             if let name = graph.name(of: input), let tensor = inputs[name] { bound[input] = tensor.view }
         }
         for (id, tensor) in weights { bound[id] = tensor.view }
-        let results = try withExtendedLifetime((inputs, weights)) {
+        return try withExtendedLifetime((inputs, weights)) {
             try runner.run(bound, bindings: bindings, pool: pool)
-        }
-        return try results.map { view in
-            try Tensor(dtype: view.dtype, shape: view.shape, bytes: UnsafeRawBufferPointer(start: view.pointer, count: view.byteCount))
         }
     }
 }

@@ -79,6 +79,18 @@ public struct Tensor: Sendable, CustomStringConvertible {
         }
     }
 
+    /// A copy with storage of its own (shared with no other tensor).
+    public func uniqueCopy() -> Tensor {
+        Tensor(dtype: dtype, shape: shape, storage: TensorStorage(copying: storage.pointer, byteCount: storage.byteCount))
+    }
+
+    /// Overwrites the elements with `bytes` (exactly `byteCount` of them) in
+    /// place, even when other tensors share the storage: for owners that
+    /// hold the only long-lived reference (a trainer's state between steps).
+    package func overwrite(with bytes: UnsafeRawPointer) {
+        storage.pointer.copyMemory(from: bytes, byteCount: byteCount)
+    }
+
     /// The same elements with another shape of equal element count (no copy).
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         guard try Tensor.checkedCount(newShape) == count else {
