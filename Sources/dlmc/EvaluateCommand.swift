@@ -76,7 +76,7 @@ extension DLMC {
                 let dataset = try Self.dataset(for: model, config: config, source: try source(), directory: directory)
                 let evaluator = try ModelEvaluator(model: model, config: config, backend: backend, pool: pool)
                 let figures = try evaluator.figures(of: parameters, on: dataset, batchSize: config.batch)
-                print("\(dataset.count) examples - " + figures.map { "\($0.name): \(String(format: "%.4f", $0.value))" }.joined(separator: " - "))
+                print("\(dataset.count) examples - " + figures.map { "\($0.name): \(ProgressFormat.value($0.value))" }.joined(separator: " - "))
             } catch let error as TrainingError {
                 throw report(error, file: options.file)
             } catch let error as ExitCode {
