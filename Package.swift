@@ -69,7 +69,7 @@ let package = Package(
         // Interpreter latency on the reference models.
         .executableTarget(
             name: "runtime-bench",
-            dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen"],
+            dependencies: ["DLMSyntax", "DLMGraph", "DLMRuntime", "DLMPasses", "DLMCodegen", "DLMTraining"],
             path: "benchmarks/RuntimeBench"
         ),
         // Test helpers shared by test targets: the seeded random program generator.

@@ -2,6 +2,7 @@
 //
 //   swift run -c release runtime-bench [--json] [--iterations N] [--only NAME] [--batch N] [-O0] [--sgemm] [--file PATH]
 //                                      [--backend interp|jit|auto] [--compare-levels] [--compare-backends] [--all-examples]
+//   swift run -c release runtime-bench --train [--json PATH] [--only NAME] [--iterations N] [--budget SECONDS] [--verbose]
 //
 // Prints one row per model and batch size. `--all-examples` adds every model of
 // every file in examples/ (symbolic dims bound to the batch size, `T` to 100). `benchmarks/compare_runtime.py`
@@ -36,6 +37,11 @@ var cases = [
 ]
 
 let arguments = CommandLine.arguments
+/// --train: train-step time per batch (TrainBench.swift) instead of inference latency.
+if arguments.contains("--train") {
+    try runTrainBench(arguments: arguments, root: root)
+    exit(0)
+}
 let json = arguments.contains("--json")
 let iterations = arguments.firstIndex(of: "--iterations").flatMap { Int(arguments[$0 + 1]) } ?? 50
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
