@@ -6,12 +6,19 @@ import Foundation
 
 /// Command-line overrides of a `train` block and how to run it.
 public struct TrainingOptions: Sendable {
+    /// Passes over the data, instead of the block's `epochs` (or `steps`).
     public var epochs: Int?
+    /// Optimiser steps to take instead of epochs.
     public var steps: Int?
+    /// Examples per step.
     public var batch: Int?
+    /// A learning rate replacing the optimiser's (and its schedule).
     public var learningRate: Double?
+    /// The seed for initialisation, shuffling and dropout, instead of the block's.
     public var seed: UInt64?
+    /// Where the step runs.
     public var backend: Backend = .auto
+    /// Threads for the kernels (default: the machine's cores).
     public var threads: Int?
     /// Write a checkpoint here after every epoch.
     public var checkpointDirectory: String?
@@ -39,8 +46,11 @@ public struct TrainingResult: Sendable {
 /// batches, reporting progress and epoch figures, validating, checkpointing
 /// and stopping early as asked. Paths in the block are relative to `directory`.
 public final class Trainer {
+    /// The model trained.
     public let model: LoweredModel
+    /// Its train block with the options' overrides applied.
     public let config: TrainingConfig
+    /// How the run was asked for.
     public let options: TrainingOptions
     /// The run's seed: `--seed`, else the block's.
     public let seed: UInt64

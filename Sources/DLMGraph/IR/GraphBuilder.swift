@@ -49,19 +49,33 @@ public struct GraphBuilder {
 
     // MARK: Elementwise (operands of identical type)
 
+    /// `a + b`.
     public func add(_ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(.add, [a, b]) }
+    /// `a - b`.
     public func sub(_ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(.sub, [a, b]) }
+    /// `a · b`.
     public func mul(_ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(.mul, [a, b]) }
+    /// `a / b`.
     public func div(_ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(.div, [a, b]) }
+    /// `-a`.
     public func neg(_ a: ValueID) throws -> ValueID { try emit(.neg, [a]) }
+    /// `exp(a)`.
     public func exp(_ a: ValueID) throws -> ValueID { try emit(.exp, [a]) }
+    /// `log(a)`.
     public func log(_ a: ValueID) throws -> ValueID { try emit(.log, [a]) }
+    /// `√a`.
     public func sqrt(_ a: ValueID) throws -> ValueID { try emit(.sqrt, [a]) }
+    /// `|a|`.
     public func abs(_ a: ValueID) throws -> ValueID { try emit(.abs, [a]) }
+    /// The larger of `a` and `b`.
     public func maximum(_ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(.maximum, [a, b]) }
+    /// The smaller of `a` and `b`.
     public func minimum(_ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(.minimum, [a, b]) }
+    /// `condition ? a : b`.
     public func select(_ condition: ValueID, _ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(.select, [condition, a, b]) }
+    /// A comparison op (`lt`, `eq`, …): a boolean tensor.
     public func compare(_ op: OpCode, _ a: ValueID, _ b: ValueID) throws -> ValueID { try emit(op, [a, b]) }
+    /// `a` converted to `dtype` (no op when it has it).
     public func cast(_ a: ValueID, to dtype: DType) throws -> ValueID {
         type(of: a).dtype == dtype ? a : try emit(.cast, [a], ["dtype": .dtype(dtype)])
     }
