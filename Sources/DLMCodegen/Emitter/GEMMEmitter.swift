@@ -41,8 +41,8 @@ struct GEMMEmitter {
 
     /// Row and column tiles of each batch matrix, and their sizes (one tile when the product is small).
     static func tiles(_ g: Operands) -> (rows: Int, columns: Int, rowSize: Int, columnSize: Int) {
-        guard BLASBlocks.splits(m: g.m, n: g.n, k: g.k) else { return (1, 1, g.m, g.n) }
-        return (BLASBlocks.rowTiles(g.m), BLASBlocks.columnTiles(g.n), BLASBlocks.rows, BLASBlocks.columns)
+        let size = BLASBlocks.tile(m: g.m, n: g.n, k: g.k)
+        return ((g.m + size.rows - 1) / size.rows, (g.n + size.columns - 1) / size.columns, size.rows, size.columns)
     }
 
     /// `range`: the share of `blasBlocks(g)` this kernel computes, when the plan splits it over threads.

@@ -49,8 +49,7 @@ enum LinearAlgebraKernels {
         let beta = accumulate ? 1.0 : 0.0
         // Rows r0..<r1 of op(A) start at row r0 of A, or at its column r0 when A is transposed;
         // columns c0..<c1 of op(B) at column c0 of B, or at its row c0 when B is transposed.
-        let split = BLASBlocks.splits(m: m, n: n, k: k)
-        let (tileRows, tileColumns) = split ? (BLASBlocks.rows, BLASBlocks.columns) : (m, n)
+        let (tileRows, tileColumns) = BLASBlocks.tile(m: m, n: n, k: k)
         let columnTiles = (n + tileColumns - 1) / tileColumns
         pool.parallelFor(((m + tileRows - 1) / tileRows) * columnTiles, minimumWork: 1) { tiles in
             for tile in tiles {
