@@ -50,9 +50,21 @@ public enum LossBuilder {
             guard let depth = classes.constantValue else {
                 throw OpError("sparse_categorical_crossentropy needs a fixed number of classes, not \(classes)", location: b.location)
             }
-            let oneHot = try b.emit(.oneHot, [target], ["depth": .int(depth), "dtype": .dtype(b.type(of: prediction).dtype)])
-            return try crossEntropy(prediction, oneHot: oneHot, fromLogits: fromLogits, axis: classAxis, in: b)
+            return try crossEntropy(prediction, oneHot: try oneHot(target, classes: depth, like: prediction, in: b),
+                                    fromLogits: fromLogits, axis: classAxis, in: b)
         }
+    }
+
+    /// One-hot rows of class ids, as `ids[..., newaxis] == [0, 1, …, C-1]`: elementwise ops that
+    /// fuse into the loss's kernels (a `one_hot` node would be a kernel of its own).
+    static func oneHot(_ ids: ValueID, classes: Int, like prediction: ValueID, in b: GraphBuilder) throws -> ValueID {
+        let shape = b.shape(of: prediction)
+        let idType = b.type(of: ids).dtype
+        let classIndex = try b.emit(.constant, [], ["dtype": .dtype(idType), "shape": .dims([.constant(classes)]),
+                                                    "values": .floats((0..<classes).map(Double.init))])
+        let column = try b.reshape(ids, to: Shape(b.shape(of: ids).dims + [1]))
+        let hits = try b.compare(.eq, try b.broadcast(column, to: shape), try b.broadcast(classIndex, to: shape))
+        return try b.cast(hits, to: b.type(of: prediction).dtype)
     }
 
     /// -Σ t·log p over the class axis, averaged over the rest.
