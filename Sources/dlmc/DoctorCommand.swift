@@ -27,7 +27,7 @@ extension DLMC {
             print("features:       \(cpu.flags.joined(separator: " "))")
             print("BLAS:           \(BLAS.configuration)")
             print("BLAS kernels:   \(BLAS.coreName)\(environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? " (detected)")")
-            print("BLAS threads:   \(BLAS.threads) per call; dlmc's \(pool.threads) threads share out blocks of \(BLASBlocks.rows) rows")
+            print("BLAS threads:   \(BLAS.threads) per call; dlmc's \(pool.threads) threads share out tiles of each product (bands of \(BLASBlocks.rows) rows or strips of \(BLASBlocks.columns) columns)")
             print("dlmc threads:   \(pool.threads)\(environment["DLMC_THREADS"].map { " (DLMC_THREADS=\($0))" } ?? "")")
             do {
                 let host = try HostTarget.current()
