@@ -16,7 +16,7 @@ public struct Pipeline: Sendable {
     public static let registry: [String: any GraphPass] = {
         let all: [any GraphPass] = [
             DeadCodeElimination(), CommonSubexpressionElimination(), ConstantFolding(),
-            AlgebraicSimplification(), InferenceCleanup(), BatchNormFolding(), SinkReshape(), RowFusion(), Fusion(),
+            AlgebraicSimplification(), InferenceCleanup(), BatchNormFolding(), SinkReshape(), ScanInvariantMotion(), RowFusion(), Fusion(),
         ]
         return Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
     }()
@@ -28,7 +28,7 @@ public struct Pipeline: Sendable {
         case 1: Pipeline([InferenceCleanup(), DeadCodeElimination()])
         // Simplify and fold expose common subexpressions; CSE and DCE then clean up.
         default: Pipeline([InferenceCleanup(), BatchNormFolding(), AlgebraicSimplification(), ConstantFolding(), AlgebraicSimplification(),
-                           CommonSubexpressionElimination(), SinkReshape(), AlgebraicSimplification(), DeadCodeElimination(),
+                           CommonSubexpressionElimination(), SinkReshape(), AlgebraicSimplification(), ScanInvariantMotion(), DeadCodeElimination(),
                            RowFusion(), Fusion()])
         }
     }
