@@ -16,6 +16,8 @@ public final class TrainStepRunner {
     private let inputName: String
     /// The dtype of the step's scalar inputs (the model's floating-point type).
     private let scalarType: DType
+    /// Whether the step has dropout, which reads the step number.
+    private let readsDropoutStep: Bool
     /// Every state tensor by name: parameters, then optimiser slots
     /// (`TrainStep.slotName`). This runner's own: each step overwrites these
     /// tensors in place, so they are never handed out (see `state`).
@@ -41,6 +43,7 @@ public final class TrainStepRunner {
         self.step = step
         scalarType = step.graph.inputs.first { step.graph.name(of: $0) == TrainStep.InputName.learningRate }
             .map { step.graph.type(of: $0).dtype } ?? .f32
+        readsDropoutStep = step.graph.inputs.contains { step.graph.name(of: $0) == TrainStep.InputName.dropoutStep }
         stepExecutor = try ModelExecutor(graph: step.graph, parameters: [:], backend: backend, pool: pool, log: log)
         // The state is this runner's own (each step overwrites it in place), never shared with the caller's tensors.
         var state: [String: Tensor] = [:]
@@ -76,7 +79,7 @@ public final class TrainStepRunner {
         inputs[TrainStep.InputName.target] = targets
         inputs[TrainStep.InputName.learningRate] = try Tensor(dtype: dtype, shape: [], values: [learningRate])
         inputs[TrainStep.InputName.iteration] = try Tensor(dtype: dtype, shape: [], values: [Double(iterations + 1)])
-        if step.graph.inputs.contains(where: { step.graph.name(of: $0) == TrainStep.InputName.dropoutStep }) {
+        if readsDropoutStep {
             inputs[TrainStep.InputName.dropoutStep] = try Tensor(dtype: .i64, shape: [], values: [Double(iterations)])
         }
         // New parameters and slots go straight back into the state tensors they were read from.

@@ -74,24 +74,7 @@ public final class Trainer {
         self.config = config
         self.options = options
         seed = options.seed ?? UInt64(bitPattern: Int64(config.seed))
-        guard let input = model.graph.inputs.first, let prediction = model.graph.outputs.first else {
-            throw TrainingError("model '\(model.name)' needs an input and an output to train")
-        }
-        let inputType = model.graph.type(of: input), outputType = model.graph.type(of: prediction)
-        let encoding = try Self.targetEncoding(for: config.loss, output: outputType, at: config.data.range)
-        let inputName = model.graph.name(of: input)
-        let loaded = try DatasetLoader.load(config.data, relativeTo: directory, features: inputType, targets: encoding, inputName: inputName)
-        switch config.validation {
-        case .split(let fraction)?:
-            let parts = try loaded.splitLast(fraction: fraction, at: config.data.range)
-            (training, validation) = (parts.training, parts.validation)
-        case .source(let source)?:
-            training = loaded
-            validation = try DatasetLoader.load(source, relativeTo: directory, features: inputType, targets: encoding, inputName: inputName)
-        case nil:
-            training = loaded
-            validation = nil
-        }
+        (training, validation) = try TrainingData.load(for: model, config: config, relativeTo: directory)
         metrics = try MetricAccumulator(metrics: config.metrics, loss: config.loss)
         let pool = options.threads.map(ThreadPool.init) ?? .default
         let parameters = try Interpreter.initialParameters(of: model.graph, seed: seed)

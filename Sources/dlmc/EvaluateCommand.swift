@@ -88,20 +88,12 @@ extension DLMC {
 
         /// The data to evaluate on: the given source, else the train block's validation data, else its data.
         static func dataset(for model: LoweredModel, config: TrainingConfig, source: DataSource?, directory: String) throws -> Dataset {
-            guard let input = model.graph.inputs.first, let output = model.graph.outputs.first else {
-                throw TrainingError("model '\(model.name)' needs an input and an output")
+            if let source { return try TrainingData.load(source, for: model, config: config, relativeTo: FileManager.default.currentDirectoryPath) }
+            if case .source(let validation)? = config.validation {
+                return try TrainingData.load(validation, for: model, config: config, relativeTo: directory)
             }
-            let encoding = try Trainer.targetEncoding(for: config.loss, output: model.graph.type(of: output), at: config.data.range)
-            func load(_ source: DataSource, relativeTo base: String) throws -> Dataset {
-                try DatasetLoader.load(source, relativeTo: base, features: model.graph.type(of: input), targets: encoding,
-                                       inputName: model.graph.name(of: input))
-            }
-            if let source { return try load(source, relativeTo: FileManager.default.currentDirectoryPath) }
-            switch config.validation {
-            case .source(let validation)?: return try load(validation, relativeTo: directory)
-            case .split(let fraction)?: return try load(config.data, relativeTo: directory).splitLast(fraction: fraction, at: config.data.range).validation
-            case nil: return try load(config.data, relativeTo: directory)
-            }
+            let data = try TrainingData.load(for: model, config: config, relativeTo: directory)
+            return data.validation ?? data.training
         }
     }
 }

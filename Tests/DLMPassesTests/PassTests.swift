@@ -4,16 +4,7 @@ import DLMRuntime
 import DLMSyntax
 import Foundation
 import Testing
-
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-private func models(_ text: String, path: String = "test.dlm") throws -> [LoweredModel] {
-    let diagnostics = DiagnosticEngine()
-    let unit = Parser.parse(SourceFile(path: path, text: text), diagnostics: diagnostics)
-    let module = Lowering.lower(unit, diagnostics: diagnostics)
-    guard !diagnostics.hasErrors else { throw PassError(DiagnosticRenderer().render(diagnostics.diagnostics)) }
-    return module.models
-}
+import DLMTestSupport
 
 /// Random inputs for every graph input, with symbolic sizes bound to small numbers.
 private func inputs(for graph: Graph, seed: UInt64) throws -> [String: Tensor] {
@@ -44,8 +35,8 @@ private func inputs(for graph: Graph, seed: UInt64) throws -> [String: Tensor] {
             return x |> dense(5, activation: relu)
         }
         """
-        let reference = try #require(try models(source).first).graph
-        let optimized = try #require(try models(source).first).graph
+        let reference = try #require(try lowerModels(source).first).graph
+        let optimized = try #require(try lowerModels(source).first).graph
         try PassManager(pipeline: .level(2), verifiesEachPass: true).run(optimized)
         let gemm = try #require(optimized.nodes.first { $0.op == .fused })
         #expect(gemm.attributes["kind"] == .string("gemm"))
@@ -63,11 +54,11 @@ private func inputs(for graph: Graph, seed: UInt64) throws -> [String: Tensor] {
             .filter { $0.hasSuffix(".dlm") }.sorted()
         for file in files {
             let text = try String(contentsOf: packageRoot.appendingPathComponent("examples/\(file)"), encoding: .utf8)
-            for model in try models(text, path: file) {
+            for model in try lowerModels(text, path: file) {
                 let parameters = try Interpreter.initialParameters(of: model.graph, seed: 1)
                 let x = try inputs(for: model.graph, seed: 2)
                 let reference = try Interpreter(graph: model.graph, parameters: parameters).run(x)
-                let optimized = try #require(try models(text, path: file).first { $0.name == model.name }).graph
+                let optimized = try #require(try lowerModels(text, path: file).first { $0.name == model.name }).graph
                 let before = optimized.nodes.count
                 try PassManager(pipeline: .level(2), verifiesEachPass: true).run(optimized)
                 #expect(optimized.nodes.count <= before)
@@ -80,7 +71,7 @@ private func inputs(for graph: Graph, seed: UInt64) throws -> [String: Tensor] {
     }
 
     @Test func identitiesAreRemoved() throws {
-        let graph = try #require(try models("""
+        let graph = try #require(try lowerModels("""
         model M(x: f32[B, 4]) -> f32[B, 4] {
             y = (x * 1 + 0) / 1 - 0
             return transpose(transpose(y))
@@ -92,7 +83,7 @@ private func inputs(for graph: Graph, seed: UInt64) throws -> [String: Tensor] {
     }
 
     @Test func constantsAreFoldedWithTheInterpreter() throws {
-        let graph = try #require(try models("""
+        let graph = try #require(try lowerModels("""
         model M(x: f32[2, 3]) -> f32[2, 3] {
             return x * exp(zeros([2, 3]) + 2)
         }
@@ -111,16 +102,16 @@ private func inputs(for graph: Graph, seed: UInt64) throws -> [String: Tensor] {
             return dropout(x, 0.5)
         }
         """
-        let inference = try #require(try models(source).first).graph
+        let inference = try #require(try lowerModels(source).first).graph
         try PassManager(pipeline: .level(1), mode: .inference, verifiesEachPass: true).run(inference)
         #expect(inference.nodes.isEmpty)
-        let training = try #require(try models(source).first).graph
+        let training = try #require(try lowerModels(source).first).graph
         try PassManager(pipeline: .level(1), mode: .training, verifiesEachPass: true).run(training)
         #expect(training.nodes.map(\.op) == [.dropout])
     }
 
     @Test func commonSubexpressionsMerge() throws {
-        let graph = try #require(try models("""
+        let graph = try #require(try lowerModels("""
         model M(x: f32[B, 4]) -> f32[B, 4] {
             return exp(x) + exp(x)
         }

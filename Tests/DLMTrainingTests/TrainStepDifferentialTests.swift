@@ -106,21 +106,6 @@ import Testing
 
     // MARK: Data
 
-    /// SplitMix64: the same numbers on every platform.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// Uniform in [0, 1).
-        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     static func concreteShape(_ type: TensorType, _ c: Case) throws -> [Int] {
         var bindings: [String: Int] = [:]
         for dim in type.shape.dims { for symbol in dim.symbols { bindings[symbol] = symbol == "T" ? c.time : c.batch } }
@@ -131,7 +116,7 @@ import Testing
 
     /// `count` batches of features in [-1, 1) (token ids for integer inputs) and targets valid for the loss.
     static func batches(for model: LoweredModel, config: TrainingConfig, _ c: Case, count: Int, seed: UInt64) throws -> [Batch] {
-        var random = Random(state: seed)
+        var random = RandomSource(seed: seed)
         let graph = model.graph
         let inputType = graph.type(of: try #require(graph.inputs.first))
         let outputType = graph.type(of: try #require(graph.outputs.first))
@@ -142,22 +127,22 @@ import Testing
         return try (0..<count).map { _ in
             let n = featureShape.reduce(1, *)
             let features: Tensor = inputType.dtype.isFloatingPoint
-                ? try Tensor(dtype: inputType.dtype, shape: featureShape, values: (0..<n).map { _ in random.uniform() * 2 - 1 })
-                : try Tensor(dtype: inputType.dtype, shape: featureShape, values: (0..<n).map { _ in Double(random.below(c.vocabulary)) })
+                ? try Tensor(dtype: inputType.dtype, shape: featureShape, values: (0..<n).map { _ in random.unit() * 2 - 1 })
+                : try Tensor(dtype: inputType.dtype, shape: featureShape, values: (0..<n).map { _ in Double(Int(random.next() % UInt64(c.vocabulary))) })
             let m = targetShape.reduce(1, *)
             let values: [Double]
             switch config.loss {
             case .sparseCategoricalCrossEntropy:
-                values = (0..<m).map { _ in Double(random.below(classes)) }
+                values = (0..<m).map { _ in Double(Int(random.next() % UInt64(classes))) }
             case .categoricalCrossEntropy:
                 values = (0..<(m / classes)).flatMap { _ in
-                    let hot = random.below(classes)
+                    let hot = Int(random.next() % UInt64(classes))
                     return (0..<classes).map { $0 == hot ? 1.0 : 0.0 }
                 }
             case .binaryCrossEntropy:
-                values = (0..<m).map { _ in Double(random.below(2)) }
+                values = (0..<m).map { _ in Double(Int(random.next() % UInt64(2))) }
             case .meanSquaredError, .meanAbsoluteError:
-                values = (0..<m).map { _ in random.uniform() * 4 - 2 }
+                values = (0..<m).map { _ in random.unit() * 4 - 2 }
             }
             return (features, try Tensor(dtype: targetType.dtype, shape: targetShape, values: values))
         }

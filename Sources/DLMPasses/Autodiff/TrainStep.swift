@@ -30,8 +30,6 @@ public struct TrainStep {
     public let slotOwners: [String: String]
     /// For each output after the first two, the name of the state it updates.
     public let updatedState: [String]
-    /// The optimiser's slots per parameter (each starts at zero).
-    public let slotNames: [String]
 
     /// Index of the loss among the outputs.
     public static let lossOutput = 0
@@ -140,7 +138,7 @@ public struct TrainStep {
         }
         graph.setOutputs(outputs, names: ["loss", "prediction"] + updated)
         try verifyOrThrow(graph)
-        return TrainStep(graph: graph, stateNames: stateNames, slotOwners: slotOwners, updatedState: updated, slotNames: slotNames)
+        return TrainStep(graph: graph, stateNames: stateNames, slotOwners: slotOwners, updatedState: updated)
     }
 
     /// The state name of an optimiser slot: `optimizer.m.dense1.weight`.

@@ -216,13 +216,18 @@ package final class GraphRunner {
         guard graph.nodes.indices.contains(index) else { throw RuntimeError("internal: no node \(index) in @\(graph.name)") }
         let node = graph.nodes[index]
         try gatherOperands(of: node)
+        try executeTimed(node, index: index, bindings: bindings, pool: pool, label: " (for the JIT)")
+    }
+
+    /// Runs a node whose operands are gathered, adding its time to the profile when one is kept.
+    private func executeTimed(_ node: Node, index: Int, bindings: [String: Int], pool: ThreadPool, label: String = "") throws {
         guard Self.profile != nil else {
             try execute(node, index: index, inputs: scratchInputs, outputs: plannedOutputs[index], bindings: bindings, pool: pool)
             return
         }
         let start = DispatchTime.now().uptimeNanoseconds
         try execute(node, index: index, inputs: scratchInputs, outputs: plannedOutputs[index], bindings: bindings, pool: pool)
-        Self.profile?["\(node.op.rawValue) (for the JIT)", default: 0] += DispatchTime.now().uptimeNanoseconds - start
+        Self.profile?[node.op.rawValue + label, default: 0] += DispatchTime.now().uptimeNanoseconds - start
     }
 
     /// Fills `scratchInputs` with the buffers of a node's operands (no allocation once warm).
@@ -280,14 +285,7 @@ package final class GraphRunner {
         for (index, node) in graph.nodes.enumerated() {
             if invariantsReady && invariant.contains(index) { continue }
             try gatherOperands(of: node)
-            let outputs = plannedOutputs[index]
-            if Self.profile != nil {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try execute(node, index: index, inputs: scratchInputs, outputs: outputs, bindings: bindings, pool: pool)
-                Self.profile?[node.op.rawValue, default: 0] += DispatchTime.now().uptimeNanoseconds - start
-            } else {
-                try execute(node, index: index, inputs: scratchInputs, outputs: outputs, bindings: bindings, pool: pool)
-            }
+            try executeTimed(node, index: index, bindings: bindings, pool: pool)
         }
         invariantsReady = true
         return try outputViews()
